@@ -1,0 +1,320 @@
+package io.tensorplane.ublk;
+
+import static io.tensorplane.ublk.ctrl.UblkAbi.*;
+
+import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.ublk.ctrl.DevInfo;
+import io.tensorplane.ublk.ctrl.Params;
+import io.tensorplane.ublk.ctrl.UblkControl;
+import io.tensorplane.ublk.queue.UblkQueue;
+import io.tensorplane.ublk.uring.LibC;
+import java.io.File;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.agrona.UnsafeApi;
+
+/**
+ * One engine device served as {@code /dev/ublkbN}: ADD_DEV, SET_PARAMS, the queue threads,
+ * START_DEV; and the way back: STOP_DEV, queue threads end on ABORT, DEL_DEV.
+ */
+public final class UblkServer implements AutoCloseable {
+    /** The largest I/O the kernel sends us (and the size of each per-tag buffer). */
+    public static final int DEFAULT_MAX_IO_BYTES = 512 * 1024;
+
+    /** How to move data between requests and the backend. */
+    public enum CopyMode {
+        /** USER_COPY when the kernel has it, else per-tag buffers. */
+        AUTO,
+        /** pread/pwrite on /dev/ublkcN (UBLK_F_USER_COPY, Linux 6.5+). */
+        USER,
+        /** The kernel copies into per-tag buffers whose addresses go with each command. */
+        BUFFER
+    }
+
+    /** What to serve and how. */
+    public static final class Config {
+        public int id = -1;
+        public int queues = 1;
+        public int depth = 128;
+        public int blockSize = 0; // 0: the backend's
+        public CopyMode copyMode = CopyMode.AUTO;
+        public long spinMicros = 50;
+        public int maxIoBytes = DEFAULT_MAX_IO_BYTES;
+        public boolean pin = true;
+    }
+
+    private final BlockDevice device;
+    private final Config config;
+    private final UblkControl ctrl;
+    private final DevInfo info;
+    private final boolean userCopy;
+    private final int charFd;
+    private final UblkQueue[] queues;
+    private final Thread[] threads;
+    private final long cpuMasks;
+    private boolean closed;
+
+    private UblkServer(BlockDevice device, Config config, UblkControl ctrl, DevInfo info, boolean userCopy, int charFd,
+                       UblkQueue[] queues, Thread[] threads, long cpuMasks) {
+        this.device = device;
+        this.config = config;
+        this.ctrl = ctrl;
+        this.info = info;
+        this.userCopy = userCopy;
+        this.charFd = charFd;
+        this.queues = queues;
+        this.threads = threads;
+        this.cpuMasks = cpuMasks;
+    }
+
+    /**
+     * Creates the device and starts serving it; returns once {@code /dev/ublkbN} is live.
+     * On failure everything created so far is removed again.
+     */
+    public static UblkServer start(BlockDevice device, Config config) {
+        UblkControl ctrl = UblkControl.open();
+        long features = ctrl.features();
+        boolean userCopy;
+        switch (config.copyMode) {
+            case USER:
+                if ((features & UBLK_F_USER_COPY) == 0) {
+                    ctrl.close();
+                    throw new UblkException("this kernel's ublk driver has no USER_COPY (Linux 6.5+); use --copy buffer");
+                }
+                userCopy = true;
+                break;
+            case BUFFER:
+                userCopy = false;
+                break;
+            default:
+                userCopy = (features & UBLK_F_USER_COPY) != 0;
+        }
+        int maxQueues = Math.min(UBLK_MAX_NR_QUEUES, Runtime.getRuntime().availableProcessors());
+        if (config.queues < 1 || config.queues > maxQueues) {
+            ctrl.close();
+            throw new UblkException("--queues must be 1.." + maxQueues + " (the kernel allows at most one queue per CPU)");
+        }
+        if (config.depth < 1 || config.depth > UBLK_MAX_QUEUE_DEPTH) {
+            ctrl.close();
+            throw new UblkException("--depth must be 1.." + UBLK_MAX_QUEUE_DEPTH);
+        }
+        DevInfo want = new DevInfo();
+        want.nrHwQueues = config.queues;
+        want.queueDepth = config.depth;
+        want.maxIoBufBytes = config.maxIoBytes;
+        want.devId = config.id;
+        want.ublksrvPid = LibC.getpid();
+        want.flags = userCopy ? UBLK_F_USER_COPY : 0;
+        DevInfo info;
+        try {
+            info = ctrl.addDevice(want);
+        } catch (RuntimeException e) {
+            ctrl.close();
+            throw e;
+        }
+        int id = info.devId;
+        int charFd = -1;
+        long masks = 0;
+        UblkQueue[] queues = new UblkQueue[config.queues];
+        Thread[] threads = new Thread[config.queues];
+        try {
+            int bs = device.blockSize();
+            int shift = Integer.numberOfTrailingZeros(bs);
+            int maxIo = Math.min(info.maxIoBufBytes, config.maxIoBytes);
+            Params p = new Params();
+            p.types = UBLK_PARAM_TYPE_BASIC | UBLK_PARAM_TYPE_DISCARD;
+            p.attrs = device.volatileWriteCache() ? (UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA) : 0;
+            p.logicalBsShift = shift;
+            p.physicalBsShift = Math.max(shift, 12);
+            p.ioOptShift = 12;
+            p.ioMinShift = shift;
+            p.maxSectors = maxIo >> 9;
+            p.devSectors = device.sizeBytes() >> 9;
+            p.discardAlignment = 0;
+            p.discardGranularity = Math.max(bs, 4096);
+            p.maxDiscardSectors = Math.max(bs >> 9, (int) Math.min(device.sizeBytes() >> 9, 0x7fffffffL & ~((bs >> 9) - 1L)));
+            p.maxWriteZeroesSectors = p.maxDiscardSectors;
+            p.maxDiscardSegments = 1;
+            ctrl.setParams(id, p);
+
+            charFd = openCharDevice(id);
+            CountDownLatch fetched = new CountDownLatch(config.queues);
+            long spin = TimeUnit.MICROSECONDS.toNanos(config.spinMicros);
+            if (config.pin) {
+                masks = UnsafeApi.allocateMemory((long) UblkControl.CPU_MASK_BYTES * config.queues);
+            }
+            for (int q = 0; q < config.queues; q++) {
+                long mask = 0;
+                if (masks != 0) {
+                    mask = masks + (long) q * UblkControl.CPU_MASK_BYTES;
+                    if (ctrl.queueAffinity(id, q, mask) < 0) {
+                        mask = 0;
+                    }
+                }
+                queues[q] = new UblkQueue(id, q, config.depth, charFd, userCopy, maxIo, device, spin, mask, fetched);
+                threads[q] = new Thread(queues[q], "ublk" + id + "-q" + q);
+                threads[q].setDaemon(true);
+                threads[q].start();
+            }
+            fetched.await();
+            for (UblkQueue q : queues) {
+                if (q.failure() != null) {
+                    throw new UblkException("queue " + q.queueId() + " of ublk device " + id + " failed to start: " + q.failure().getMessage());
+                }
+            }
+            int r = ctrl.startDevice(id, LibC.getpid());
+            if (r < 0) {
+                throw new UblkException("START_DEV on ublk device " + id + " failed: " + LibC.strerror(-r), -r);
+            }
+            return new UblkServer(device, config, ctrl, info, userCopy, charFd, queues, threads, masks);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abandon(ctrl, id, charFd, threads, masks);
+            throw new UblkException("interrupted while starting ublk device " + id);
+        } catch (RuntimeException e) {
+            abandon(ctrl, id, charFd, threads, masks);
+            throw e;
+        }
+    }
+
+    private static int openCharDevice(int id) {
+        String path = "/dev/ublkc" + id;
+        // udev (or devtmpfs) creates the node shortly after ADD_DEV.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            int fd = LibC.open(path, LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+            if (fd >= 0) {
+                return fd;
+            }
+            int e = LibC.errno();
+            if (e != LibC.ENOENT || System.nanoTime() > deadline) {
+                throw new UblkException("cannot open " + path + ": " + LibC.strerror(e), e);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new UblkException("interrupted while waiting for " + path);
+            }
+        }
+    }
+
+    /** Undoes a half-made device: stop it (ends queue threads), close the char device, delete it. */
+    private static void abandon(UblkControl ctrl, int id, int charFd, Thread[] threads, long masks) {
+        ctrl.stopDevice(id);
+        for (Thread t : threads) {
+            if (t != null && t.isAlive()) {
+                t.interrupt();
+            }
+        }
+        if (charFd >= 0) {
+            LibC.close(charFd);
+        }
+        joinAll(threads, 5000);
+        ctrl.deleteDevice(id);
+        ctrl.close();
+        if (masks != 0) {
+            UnsafeApi.freeMemory(masks);
+        }
+    }
+
+    private static void joinAll(Thread[] threads, long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        for (Thread t : threads) {
+            if (t == null) {
+                continue;
+            }
+            try {
+                long left = deadline - System.currentTimeMillis();
+                if (left > 0) {
+                    t.join(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    public int id() {
+        return info.devId;
+    }
+
+    public String blockPath() {
+        return "/dev/ublkb" + info.devId;
+    }
+
+    public int queues() {
+        return queues.length;
+    }
+
+    public int depth() {
+        return info.queueDepth;
+    }
+
+    public boolean userCopy() {
+        return userCopy;
+    }
+
+    public BlockDevice device() {
+        return device;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public UblkQueue queue(int q) {
+        return queues[q];
+    }
+
+    /** Blocks until every queue thread has ended (after STOP_DEV, from us or from another process). */
+    public void awaitStopped() throws InterruptedException {
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
+    /** Whether every queue thread has ended. */
+    public boolean stopped() {
+        for (Thread t : threads) {
+            if (t.isAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Stops and deletes the device: STOP_DEV (the kernel waits for in-flight I/O, then aborts the
+     * queues' commands), waits for the queue threads, closes the char device and DEL_DEV.
+     * Idempotent and safe to call from a shutdown hook.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        int id = info.devId;
+        try (UblkControl stopper = UblkControl.open()) {
+            // A separate control instance: ours may be busy in another thread.
+            stopper.stopDevice(id);
+        } catch (RuntimeException e) {
+            ctrl.stopDevice(id);
+        }
+        joinAll(threads, 30_000);
+        LibC.close(charFd);
+        ctrl.deleteDevice(id);
+        ctrl.close();
+        if (cpuMasks != 0) {
+            UnsafeApi.freeMemory(cpuMasks);
+        }
+        device.close();
+    }
+
+    /** Whether {@code /dev/ublkb<id>} exists. */
+    public static boolean blockDeviceExists(int id) {
+        return new File("/dev/ublkb" + id).exists();
+    }
+}

@@ -1,0 +1,328 @@
+package io.tensorplane.ublk.queue;
+
+import static io.tensorplane.ublk.ctrl.UblkAbi.*;
+
+import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Errno;
+import io.tensorplane.engine.IoChannel;
+import io.tensorplane.engine.IoCompletion;
+import io.tensorplane.ublk.ctrl.IoCmd;
+import io.tensorplane.ublk.ctrl.IoDesc;
+import io.tensorplane.ublk.uring.CqeHandler;
+import io.tensorplane.ublk.uring.ErrnoException;
+import io.tensorplane.ublk.uring.IoUring;
+import io.tensorplane.ublk.uring.IoUringLayout;
+import io.tensorplane.ublk.uring.LibC;
+import java.util.concurrent.CountDownLatch;
+import org.agrona.UnsafeApi;
+
+/**
+ * One ublk hardware queue, served start to finish by the thread that runs it.
+ *
+ * <p>That thread creates the queue's ring, maps the read-only descriptor array, issues FETCH_REQ
+ * for every tag (which makes it the queue's owner in the kernel's eyes) and then loops: completions
+ * of I/O commands carry a request whose descriptor is decoded in place and dispatched to the
+ * thread's own {@link IoChannel}; each result goes back as COMMIT_AND_FETCH_REQ, and all commits of
+ * an iteration are submitted with one {@code io_uring_enter}. Before blocking for the next request
+ * it spins for a while, so a busy device is served without a system call per request.
+ *
+ * <p>In steady state nothing here allocates: the descriptor, the per-tag buffers and the per-tag
+ * state are all preallocated, and the queue itself is the {@link CqeHandler} and {@link IoCompletion}.
+ */
+public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
+    private final int devId;
+    private final int qId;
+    private final int depth;
+    private final int charFd;
+    private final boolean userCopy;
+    private final int maxIoBytes;
+    private final BlockDevice device;
+    private final long spinNanos;
+    private final long cpuMask;          // 0: no pinning
+    private final CountDownLatch fetched;
+    private final QueueStats stats = new QueueStats();
+
+    private IoUring ring;
+    private IoChannel channel;
+    private long descs;
+    private long descBytes;
+    private long bufs;
+    private long bufBytes;
+    private final int[] tagOp;
+    private int finished;                // tags whose command ended (ABORT or error): not re-fetched
+    private volatile Throwable failure;
+    private volatile boolean started;
+
+    /**
+     * @param spinNanos how long to poll for new requests before blocking in the kernel (0 = never spin)
+     * @param cpuMask   address of a CPU mask of {@code UblkControl.CPU_MASK_BYTES} to pin to, or 0
+     * @param fetched   counted down once this queue has submitted FETCH_REQ for every tag (or failed)
+     */
+    public UblkQueue(int devId, int qId, int depth, int charFd, boolean userCopy, int maxIoBytes,
+                     BlockDevice device, long spinNanos, long cpuMask, CountDownLatch fetched) {
+        this.devId = devId;
+        this.qId = qId;
+        this.depth = depth;
+        this.charFd = charFd;
+        this.userCopy = userCopy;
+        this.maxIoBytes = maxIoBytes;
+        this.device = device;
+        this.spinNanos = spinNanos;
+        this.cpuMask = cpuMask;
+        this.fetched = fetched;
+        this.tagOp = new int[depth];
+    }
+
+    public int queueId() {
+        return qId;
+    }
+
+    /** Why the queue thread failed, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    public QueueStats stats() {
+        return stats;
+    }
+
+    @Override
+    public void run() {
+        try {
+            setUp();
+        } catch (Throwable t) {
+            failure = t;
+            fetched.countDown();
+            tearDown();
+            return;
+        }
+        started = true;
+        fetched.countDown();
+        try {
+            loop();
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            tearDown();
+        }
+    }
+
+    private void setUp() {
+        if (cpuMask != 0) {
+            // Best effort: a failure to pin costs speed, not correctness.
+            LibC.sched_setaffinity(0, io.tensorplane.ublk.ctrl.UblkControl.CPU_MASK_BYTES, cpuMask);
+        }
+        int page = 4096;
+        descBytes = IoDesc.mmapLength(depth, page);
+        descs = LibC.mmap(0, descBytes, LibC.PROT_READ, LibC.MAP_SHARED | LibC.MAP_POPULATE, charFd, IoDesc.mmapOffset(qId, page));
+        if (descs == LibC.MAP_FAILED) {
+            descs = 0;
+            throw new ErrnoException("mmap of /dev/ublkc" + devId + " queue " + qId + " descriptors", LibC.errno());
+        }
+        bufBytes = (long) depth * maxIoBytes;
+        bufs = LibC.mmap(0, bufBytes, LibC.PROT_READ | LibC.PROT_WRITE,
+                LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0);
+        if (bufs == LibC.MAP_FAILED) {
+            bufs = 0;
+            throw new ErrnoException("mmap of " + bufBytes + " bytes of I/O buffers", LibC.errno());
+        }
+        ring = IoUring.create(depth, 2 * depth, IoUringLayout.IORING_SETUP_SINGLE_ISSUER);
+        ring.registerFiles(charFd);
+        channel = device.openChannel();
+        for (int tag = 0; tag < depth; tag++) {
+            queueCommand(UBLK_U_IO_FETCH_REQ, tag, -1);
+        }
+        int r;
+        do {
+            r = ring.submit();
+        } while (r == -LibC.EINTR || r == -LibC.EAGAIN);
+        if (r < 0) {
+            throw new ErrnoException("io_uring_enter(FETCH_REQ) on queue " + qId, -r);
+        }
+    }
+
+    private void loop() {
+        final IoUring ring = this.ring;
+        final IoChannel channel = this.channel;
+        long idleSince = 0;
+        while (true) {
+            int work = ring.drainCompletions(this);
+            if (channel.inFlight() > 0) {
+                work += channel.poll();
+            }
+            if (finished == depth && channel.inFlight() == 0) {
+                return;
+            }
+            if (work > 0) {
+                idleSince = 0;
+                if (ring.pendingSubmissions() > 0) {
+                    submit(0);
+                }
+                continue;
+            }
+            if (ring.pendingSubmissions() > 0) {
+                submit(0);
+                continue;
+            }
+            if (channel.inFlight() > 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (spinNanos > 0) {
+                long now = System.nanoTime();
+                if (idleSince == 0) {
+                    idleSince = now;
+                    continue;
+                }
+                if (now - idleSince < spinNanos) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+            }
+            stats.waits++;
+            submit(1);
+            idleSince = 0;
+        }
+    }
+
+    private void submit(int minComplete) {
+        int r = ring.submitAndWait(minComplete);
+        if (r < 0 && r != -LibC.EINTR && r != -LibC.EAGAIN && r != -LibC.EBUSY) {
+            throw new ErrnoException("io_uring_enter on queue " + qId, -r);
+        }
+        stats.enters++;
+    }
+
+    /** A FETCH or COMMIT_AND_FETCH completed: {@code res == 0} means a request waits in the descriptor. */
+    @Override
+    public void onCqe(long userData, int res, int flags) {
+        int tag = (int) userData;
+        if (res == UBLK_IO_RES_OK) {
+            handle(tag);
+        } else {
+            // UBLK_IO_RES_ABORT (the device is stopping) or an error: this tag is done for good.
+            finished++;
+        }
+    }
+
+    private void handle(int tag) {
+        long d = descs + (long) tag * IoDesc.SIZE;
+        int opFlags = UnsafeApi.getInt(d + IoDesc.OP_FLAGS);
+        long sectors = UnsafeApi.getInt(d + IoDesc.NR_SECTORS) & 0xffffffffL;
+        long offset = UnsafeApi.getLong(d + IoDesc.START_SECTOR) << 9;
+        int op = opFlags & 0xff;
+        tagOp[tag] = op;
+        stats.requests++;
+        long buf = bufs + (long) tag * maxIoBytes;
+        switch (op) {
+            case UBLK_IO_OP_READ: {
+                int len = (int) (sectors << 9);
+                if (len > maxIoBytes) {
+                    commit(tag, -Errno.EINVAL);
+                    return;
+                }
+                channel.read(offset, len, buf, this, tag);
+                return;
+            }
+            case UBLK_IO_OP_WRITE: {
+                int len = (int) (sectors << 9);
+                if (len > maxIoBytes) {
+                    commit(tag, -Errno.EINVAL);
+                    return;
+                }
+                if (userCopy) {
+                    long n = LibC.pread(charFd, buf, len, IoDesc.userCopyOffset(qId, tag));
+                    if (n != len) {
+                        commit(tag, n < 0 ? -LibC.errno() : -Errno.EIO);
+                        return;
+                    }
+                }
+                channel.write(offset, len, buf, (opFlags & UBLK_IO_F_FUA) != 0 ? IoChannel.FLAG_FUA : 0, this, tag);
+                return;
+            }
+            case UBLK_IO_OP_FLUSH:
+                channel.flush(this, tag);
+                return;
+            case UBLK_IO_OP_DISCARD:
+                channel.discard(offset, sectors << 9, this, tag);
+                return;
+            case UBLK_IO_OP_WRITE_ZEROES:
+                channel.writeZeroes(offset, sectors << 9, this, tag);
+                return;
+            default:
+                commit(tag, -Errno.EOPNOTSUPP);
+        }
+    }
+
+    /** The engine finished the request of {@code tag} (inline or from poll()). */
+    @Override
+    public void complete(long tag, int result) {
+        int t = (int) tag;
+        int res = result;
+        if (res > 0 && userCopy && tagOp[t] == UBLK_IO_OP_READ) {
+            long n = LibC.pwrite(charFd, bufs + (long) t * maxIoBytes, res, IoDesc.userCopyOffset(qId, t));
+            if (n != res) {
+                res = n < 0 ? -LibC.errno() : -Errno.EIO;
+            }
+        }
+        if (res < 0) {
+            stats.errors++;
+        }
+        commit(t, res);
+    }
+
+    private void commit(int tag, int result) {
+        queueCommand(UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, result);
+    }
+
+    private void queueCommand(int cmdOp, int tag, int result) {
+        long sqe = ring.nextSqe();
+        while (sqe == 0) {
+            // Cannot happen with one command per tag and an SQ of at least depth entries; be safe.
+            submit(0);
+            sqe = ring.nextSqe();
+        }
+        IoUring.prepUringCmd(sqe, 0, true, cmdOp, tag);
+        long c = sqe + IoUringLayout.SQE_CMD;
+        UnsafeApi.putShort(c + IoCmd.Q_ID, (short) qId);
+        UnsafeApi.putShort(c + IoCmd.TAG, (short) tag);
+        UnsafeApi.putInt(c + IoCmd.RESULT, result);
+        UnsafeApi.putLong(c + IoCmd.ADDR, userCopy ? 0 : bufs + (long) tag * maxIoBytes);
+    }
+
+    private void tearDown() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (RuntimeException ignored) {
+                // closing is best effort
+            }
+            channel = null;
+        }
+        if (ring != null) {
+            ring.close();
+            ring = null;
+        }
+        if (descs != 0) {
+            LibC.munmap(descs, descBytes);
+            descs = 0;
+        }
+        if (bufs != 0) {
+            LibC.munmap(bufs, bufBytes);
+            bufs = 0;
+        }
+    }
+
+    /** Whether setUp succeeded and the loop ran. */
+    public boolean started() {
+        return started;
+    }
+
+    /** Plain counters written by the queue thread only; readers see approximate values. */
+    public static final class QueueStats {
+        public long requests;
+        public long errors;
+        public long enters;
+        public long waits;
+    }
+}

@@ -1,0 +1,99 @@
+package io.tensorplane.ublk.uring;
+
+/**
+ * Named offsets, sizes and constants of the io_uring ABI ({@code include/uapi/linux/io_uring.h}).
+ * {@code IoUringLayoutTest} checks every value against the header.
+ */
+public final class IoUringLayout {
+    private IoUringLayout() {
+    }
+
+    // struct io_uring_sqe (64 bytes; 128 with IORING_SETUP_SQE128, the extra 64 bytes extend cmd[])
+    public static final int SQE_SIZE = 64;
+    public static final int SQE128_SIZE = 128;
+    public static final int SQE_OPCODE = 0;        // __u8
+    public static final int SQE_FLAGS = 1;         // __u8
+    public static final int SQE_IOPRIO = 2;        // __u16
+    public static final int SQE_FD = 4;            // __s32
+    public static final int SQE_OFF = 8;           // __u64 off / addr2
+    public static final int SQE_CMD_OP = 8;        // __u32 cmd_op (URING_CMD)
+    public static final int SQE_ADDR = 16;         // __u64
+    public static final int SQE_LEN = 24;          // __u32
+    public static final int SQE_OP_FLAGS = 28;     // __u32 rw_flags / uring_cmd_flags / ...
+    public static final int SQE_USER_DATA = 32;    // __u64
+    public static final int SQE_BUF_INDEX = 40;    // __u16
+    public static final int SQE_PERSONALITY = 42;  // __u16
+    public static final int SQE_SPLICE_FD_IN = 44; // __s32
+    public static final int SQE_ADDR3 = 48;        // __u64
+    public static final int SQE_CMD = 48;          // __u8 cmd[]: 16 bytes in a 64-byte SQE, 80 in a 128-byte one
+
+    // struct io_uring_cqe (16 bytes; 32 with IORING_SETUP_CQE32)
+    public static final int CQE_SIZE = 16;
+    public static final int CQE_USER_DATA = 0;     // __u64
+    public static final int CQE_RES = 8;           // __s32
+    public static final int CQE_FLAGS = 12;        // __u32
+
+    // struct io_uring_params (120 bytes)
+    public static final int PARAMS_SIZE = 120;
+    public static final int PARAMS_SQ_ENTRIES = 0;
+    public static final int PARAMS_CQ_ENTRIES = 4;
+    public static final int PARAMS_FLAGS = 8;
+    public static final int PARAMS_SQ_THREAD_CPU = 12;
+    public static final int PARAMS_SQ_THREAD_IDLE = 16;
+    public static final int PARAMS_FEATURES = 20;
+    public static final int PARAMS_WQ_FD = 24;
+    public static final int PARAMS_SQ_OFF = 40;    // struct io_sqring_offsets
+    public static final int PARAMS_CQ_OFF = 80;    // struct io_cqring_offsets
+
+    // struct io_sqring_offsets (40 bytes), relative to PARAMS_SQ_OFF
+    public static final int SQ_OFF_HEAD = 0;
+    public static final int SQ_OFF_TAIL = 4;
+    public static final int SQ_OFF_RING_MASK = 8;
+    public static final int SQ_OFF_RING_ENTRIES = 12;
+    public static final int SQ_OFF_FLAGS = 16;
+    public static final int SQ_OFF_DROPPED = 20;
+    public static final int SQ_OFF_ARRAY = 24;
+
+    // struct io_cqring_offsets (40 bytes), relative to PARAMS_CQ_OFF
+    public static final int CQ_OFF_HEAD = 0;
+    public static final int CQ_OFF_TAIL = 4;
+    public static final int CQ_OFF_RING_MASK = 8;
+    public static final int CQ_OFF_RING_ENTRIES = 12;
+    public static final int CQ_OFF_OVERFLOW = 16;
+    public static final int CQ_OFF_CQES = 20;
+    public static final int CQ_OFF_FLAGS = 24;
+
+    // opcodes
+    public static final int IORING_OP_NOP = 0;
+    public static final int IORING_OP_READ = 22;
+    public static final int IORING_OP_WRITE = 23;
+    public static final int IORING_OP_URING_CMD = 46;
+
+    // sqe->flags
+    public static final int IOSQE_FIXED_FILE = 1;
+
+    // io_uring_setup flags
+    public static final int IORING_SETUP_CQSIZE = 1 << 3;
+    public static final int IORING_SETUP_CLAMP = 1 << 4;
+    public static final int IORING_SETUP_SUBMIT_ALL = 1 << 7;
+    public static final int IORING_SETUP_COOP_TASKRUN = 1 << 8;
+    public static final int IORING_SETUP_TASKRUN_FLAG = 1 << 9;
+    public static final int IORING_SETUP_SQE128 = 1 << 10;
+    public static final int IORING_SETUP_CQE32 = 1 << 11;
+    public static final int IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+    public static final int IORING_SETUP_DEFER_TASKRUN = 1 << 13;
+
+    // features
+    public static final int IORING_FEAT_SINGLE_MMAP = 1;
+
+    // io_uring_enter flags
+    public static final int IORING_ENTER_GETEVENTS = 1;
+
+    // io_uring_register opcodes
+    public static final int IORING_REGISTER_FILES = 2;
+
+    // mmap offsets
+    public static final long IORING_OFF_SQ_RING = 0L;
+    public static final long IORING_OFF_CQ_RING = 0x8000000L;
+    public static final long IORING_OFF_SQES = 0x10000000L;
+}
