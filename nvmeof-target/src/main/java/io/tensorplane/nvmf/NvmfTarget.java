@@ -98,7 +98,7 @@ public final class NvmfTarget implements AutoCloseable {
                 reg.add(new Subsystem(sc.nqn, false, nss, sc.allowHosts));
             }
             int threads = cfg.threads > 0 ? cfg.threads : Runtime.getRuntime().availableProcessors();
-            server = new TcpServer(reg, Transport.select(cfg.transport), threads);
+            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros), threads);
             NvmfTarget t = new NvmfTarget(reg, server, devices);
             int portId = 1;
             for (InetSocketAddress a : addrs) {
