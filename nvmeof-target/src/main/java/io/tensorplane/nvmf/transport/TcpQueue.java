@@ -348,7 +348,8 @@ public final class TcpQueue implements PduListener, IoCompletion {
         } catch (RuntimeException e) {
             // A bug or an engine failure must cost one command, not the connection.
             LOG.log(Level.SEVERE, "command 0x" + Integer.toHexString(r.opcode) + " on queue " + qid + " of " + peer + " failed", e);
-            if (r.state != Request.FREE && r.pendingOps == 0) {
+            if (r.state != Request.FREE) {
+                r.pendingOps = 0;
                 r.complete(Status.INTERNAL);
             }
         }
