@@ -136,7 +136,9 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.await();
         } finally {
             target.close();
-            Logger.getLogger("io.tensorplane.nvmf").info("nvmf: stopped");
+            // Not through java.util.logging: its own shutdown hook may already have closed the handlers.
+            System.err.printf("%1$tF %1$tT.%1$tL INFO nvmf: stopped%n", System.currentTimeMillis());
+            System.err.flush();
             done.countDown();
         }
     }

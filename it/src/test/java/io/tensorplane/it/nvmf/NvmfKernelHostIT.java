@@ -123,8 +123,9 @@ class NvmfKernelHostIT {
             fioVerify(guest, dev, qd, "4k", qd == 1 ? "2M" : "8M");
         }
         fioVerify(guest, dev, 32, "bssplit=512/10:4k/40:16k/20:64k/20:128k/10", "16M");
-        // Both I/O queues carried I/O: jobs on two CPUs.
-        ExecResult two = guest.run("fio --name=q --filename=" + dev + " --rw=randrw --bs=4k --iodepth=16 --numjobs=2"
+        // Both I/O queues carry I/O: one fio job per CPU (the host maps each CPU to its own queue), disjoint regions.
+        ExecResult two = guest.run("fio --name=q --filename=" + dev + " --rw=randwrite --bs=4k --iodepth=16 --numjobs=2"
+                + " --offset_increment=8M"
                 + " --cpus_allowed_policy=split --cpus_allowed=0,1 --ioengine=io_uring --direct=1 --size=8M"
                 + " --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=terse --terse-version=3", LONG);
         assertEquals(0, two.exitCode(), two.describe("fio on two CPUs"));
