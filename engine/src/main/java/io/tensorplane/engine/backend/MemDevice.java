@@ -238,6 +238,18 @@ public final class MemDevice implements BlockDevice {
                 return;
             }
             enter();
+            long first = offset >>> CHUNK_SHIFT;
+            if (length > 0 && first == (offset + length - 1) >>> CHUNK_SHIFT) {
+                long base = chunkAddress(first);
+                if (base == 0) {
+                    UnsafeApi.setMemory(address, length, (byte) 0);
+                } else {
+                    UnsafeApi.copyMemory(base + (offset & CHUNK_MASK), address, length);
+                }
+                exit();
+                done.complete(tag, length);
+                return;
+            }
             long pos = offset;
             long dst = address;
             long remaining = length;
@@ -266,6 +278,20 @@ public final class MemDevice implements BlockDevice {
                 return;
             }
             enter();
+            long first = offset >>> CHUNK_SHIFT;
+            if (length > 0 && first == (offset + length - 1) >>> CHUNK_SHIFT) {
+                // Fast path: the I/O lies in one chunk (all I/O up to 1 MiB that does not cross a boundary).
+                long base = chunkAddress(first);
+                if (base == 0 && (base = ensureChunk(first)) == 0) {
+                    exit();
+                    done.complete(tag, -Errno.ENOSPC);
+                    return;
+                }
+                UnsafeApi.copyMemory(address, base + (offset & CHUNK_MASK), length);
+                exit();
+                done.complete(tag, length);
+                return;
+            }
             if (length > 0) {
                 // First make sure every chunk exists, so that -ENOSPC leaves the device's data untouched.
                 long last = (offset + length - 1) >>> CHUNK_SHIFT;
