@@ -53,7 +53,7 @@ class ZeroAllocationTest {
                     ch.writeZeroes(off, 4096, c, i); // partial chunk: zeroed in place
                     break;
                 default:
-                    if ((i & 15) == 7) {
+                    if ((i & 1023) == 7) {
                         ch.flush(c, i);
                     } else {
                         ch.read(size, 4096, address, c, i); // rejected: -EINVAL
@@ -116,6 +116,18 @@ class ZeroAllocationTest {
     @Test
     void memBackendAllocatesNothingPerIo() {
         assertEquals(0, allocatedBy("mem:64M"), "bytes allocated by the I/O thread over " + IOS + " I/Os");
+    }
+
+    @Test
+    void fileBackendAllocatesNothingPerIo() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tp-zero-alloc");
+        java.nio.file.Path file = dir.resolve("disk.img");
+        try {
+            assertEquals(0, allocatedBy("file:" + file + ",create=64M"), "bytes allocated by the I/O thread over " + IOS + " I/Os");
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+            java.nio.file.Files.deleteIfExists(dir);
+        }
     }
 
     @Test

@@ -354,6 +354,14 @@ public final class MemDevice implements BlockDevice {
             long remaining = length;
             while (remaining > 0) {
                 long chunk = pos >>> CHUNK_SHIFT;
+                if (LEAF.getAcquire(leaves, (int) (chunk >>> LEAF_SHIFT)) == null) {
+                    // Nothing was ever written in this leaf's 4 GiB: skip it (mkfs discards whole devices).
+                    long leafEnd = ((chunk >>> LEAF_SHIFT) + 1) << (LEAF_SHIFT + CHUNK_SHIFT);
+                    long n = Math.min(remaining, leafEnd - pos);
+                    pos += n;
+                    remaining -= n;
+                    continue;
+                }
                 long within = pos & CHUNK_MASK;
                 long bytes = chunkBytes(chunk);
                 long n = Math.min(remaining, bytes - within);
