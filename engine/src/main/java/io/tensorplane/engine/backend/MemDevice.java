@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * a chunk while another thread copies from it must not crash the JVM (1 MiB allocations are mmapped
  * and unmapped by malloc), so chunks are reclaimed with a grace period: each channel publishes an
  * operation sequence that is odd while it is inside an operation ({@code enter}: a volatile store,
- * which orders it before the chunk-table loads that follow; {@code exit}: a release store). A
+ * ordered before the volatile chunk-table loads that follow; {@code exit}: a release store). A
  * discarding channel first unlinks the chunks with a CAS, leaves its own operation, then waits until
  * every other channel that was inside an operation has left it, and only then frees the memory.
  * The wait is bounded by one in-progress copy of another channel.
@@ -154,10 +154,15 @@ public final class MemDevice implements BlockDevice {
         return Math.min(CHUNK_BYTES, size - (chunk << CHUNK_SHIFT));
     }
 
-    /** The address of a chunk or 0 if it holds only zeros. Acquire pairs with the CAS that installed it. */
+    /**
+     * The address of a chunk or 0 if it holds only zeros. Volatile loads: they pair with the CAS that
+     * installed or unlinked the chunk, and together with the volatile store of {@code enter} they make
+     * the reclamation protocol sequentially consistent (on x86 and Arm these are plain and
+     * load-acquire instructions respectively).
+     */
     private long chunkAddress(long chunk) {
-        long[] leaf = (long[]) LEAF.getAcquire(leaves, (int) (chunk >>> LEAF_SHIFT));
-        return leaf == null ? 0 : (long) ADDRESS.getAcquire(leaf, (int) chunk & LEAF_MASK);
+        long[] leaf = (long[]) LEAF.getVolatile(leaves, (int) (chunk >>> LEAF_SHIFT));
+        return leaf == null ? 0 : (long) ADDRESS.getVolatile(leaf, (int) chunk & LEAF_MASK);
     }
 
     private long[] leafFor(long chunk) {
