@@ -5,6 +5,7 @@ import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,6 +88,7 @@ class ZeroAllocationTest {
             }
             assertEquals(0, ch.inFlight());
             assertEquals(true, c.ok > 0 && c.failed > 0, "both successes and rejections were exercised");
+            Reference.reachabilityFence(buf);
             return best;
         }
     }
@@ -96,7 +98,8 @@ class ZeroAllocationTest {
     void theMeasurementSeesAllocation() {
         assumeTrue(THREADS.isThreadAllocatedMemorySupported(), "thread allocation accounting is not supported by this JVM");
         try (BlockDevice dev = Devices.open("null:1G"); IoChannel ch = dev.openChannel()) {
-            long address = BufferUtil.address(ByteBuffer.allocateDirect(4096));
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            long address = BufferUtil.address(buf);
             Object[] sink = new Object[1];
             IoCompletion allocating = (tag, result) -> sink[0] = new long[] {tag, result};
             long before = THREADS.getCurrentThreadAllocatedBytes();
@@ -105,6 +108,7 @@ class ZeroAllocationTest {
             }
             long after = THREADS.getCurrentThreadAllocatedBytes();
             assertEquals(true, after - before >= IOS * 16L, "allocation seen: " + (after - before) + " bytes");
+            Reference.reachabilityFence(buf);
         }
     }
 

@@ -7,6 +7,7 @@ import io.tensorplane.engine.IoChannel;
 import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -155,6 +156,7 @@ class MemDeviceTest {
                     } finally {
                         ch.close();
                         ops.addAndGet(n);
+                        Reference.reachabilityFence(buf);
                     }
                 }, "mem-stress-" + t));
             }

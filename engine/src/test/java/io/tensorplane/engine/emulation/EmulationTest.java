@@ -8,6 +8,7 @@ import io.tensorplane.engine.IoChannel;
 import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.BitSet;
 
@@ -33,6 +34,7 @@ class EmulationTest {
                     failed.set(i);
                 }
             }
+            Reference.reachabilityFence(b);
         }
         return failed;
     }
@@ -90,6 +92,7 @@ class EmulationTest {
             long elapsed = System.nanoTime() - start;
             assertEquals(4096, result[0]);
             assertTrue(elapsed >= 20_000_000, "delivered after " + elapsed + " ns");
+            Reference.reachabilityFence(b);
             assertEquals(0, ch.inFlight());
         }
     }
@@ -136,6 +139,7 @@ class EmulationTest {
             while (done[0] < 1000) {
                 ch.poll();
             }
+            Reference.reachabilityFence(b);
             assertEquals(0, ch.inFlight());
         }
     }

@@ -9,6 +9,7 @@ import io.tensorplane.engine.IoOp;
 import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,7 +57,8 @@ class MetricsTest {
     @Test
     void queueDepthCountsWhatIsInFlight() {
         try (MeteredDevice dev = Metrics.meter(Devices.open("null:16M,latency=10ms"), "m2"); IoChannel ch = dev.openChannel()) {
-            long addr = BufferUtil.address(ByteBuffer.allocateDirect(4096));
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            long addr = BufferUtil.address(buf);
             int[] done = new int[1];
             for (int i = 0; i < 8; i++) {
                 ch.read(i * 4096L, 4096, addr, (t, r) -> done[0]++, i);
@@ -67,6 +69,7 @@ class MetricsTest {
                 ch.poll();
             }
             assertEquals(0, dev.snapshot().inFlight());
+            Reference.reachabilityFence(buf);
         }
     }
 

@@ -10,6 +10,7 @@ import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -151,7 +152,8 @@ class PollerTest {
             AtomicLong completed = new AtomicLong();
             AtomicInteger errors = new AtomicInteger();
             AtomicReference<IoChannel> channel = new AtomicReference<>();
-            long addr = BufferUtil.address(ByteBuffer.allocateDirect(4096));
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            long addr = BufferUtil.address(buf);
             long[] next = {0};
             Poller p = Poller.of("io", () -> channel.set(dev.openChannel()), () -> {
                 IoChannel ch = channel.get();
@@ -172,6 +174,7 @@ class PollerTest {
                 awaitAtLeast(completed, 2000);
                 assertEquals(1, g.threads().size());
             }
+            Reference.reachabilityFence(buf); // the poller thread wrote from it until the group closed
             assertEquals(0, errors.get());
         }
     }
