@@ -5,9 +5,16 @@
 # A file cmd/<n>.halt ends the loop (the guest then powers off).
 ctl=$TP_SHARE/.testbed
 mkdir -p "$ctl/out"
-mkfifo /run/tp-idle && exec 9<>/run/tp-idle   # read -t on a silent fifo: a sleep without a fork
+# Idle wait between polls: read -t on a silent fifo is a sleep without a fork (forks are slow under emulation).
+fifo=$(mktemp -u "${TMPDIR:-/tmp}/tp-idle.XXXXXX")
+if mkfifo "$fifo" && exec 9<>"$fifo"; then
+  rm -f "$fifo"
+  idle() { read -r -t 0.05 -u 9; }
+else
+  idle() { sleep 0.05; }
+fi
 echo ready > "$ctl/agent-ready"
-echo "testbed: agent ready" > /dev/console
+echo "testbed: agent ready" >&2
 n=1
 while :; do
   f=$ctl/cmd/$n.sh
@@ -20,9 +27,9 @@ while :; do
     echo $rc > "$ctl/out/$n.rc.tmp" && mv "$ctl/out/$n.rc.tmp" "$ctl/out/$n.rc"
     n=$((n + 1))
   elif [ -e "$ctl/cmd/$n.halt" ]; then
-    echo "testbed: agent halting" > /dev/console
+    echo "testbed: agent halting" >&2
     break
   else
-    read -r -t 0.05 -u 9
+    idle
   fi
 done

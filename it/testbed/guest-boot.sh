@@ -20,6 +20,13 @@ mkdir -p /dev/pts /dev/shm /run/lock
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 ln -sfn /proc/self/fd /dev/fd 2>/dev/null
+# Device nodes of modules that load on first open (loop-control, fuse, ...), as systemd's kmod-static-nodes does.
+# modules.devname lines: "<module> <node> <c|b><major>:<minor>"
+while read -r mod node spec; do
+  case $mod in '#'*|'') continue ;; esac
+  majmin=${spec:1}
+  [ -e "/dev/$node" ] || { mkdir -p "$(dirname "/dev/$node")"; mknod -m 600 "/dev/$node" "${spec:0:1}" "${majmin%%:*}" "${majmin##*:}"; }
+done < "/lib/modules/$(uname -r)/modules.devname"
 hostname testbed
 ip link set lo up
 if [ -z "${TP_SHARE:-}" ] || [ ! -f "$TP_SHARE/.testbed/env" ]; then

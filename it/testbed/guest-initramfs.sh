@@ -16,7 +16,7 @@ done
 echo "testbed-init: $(cut -d" " -f1 /proc/uptime)" > /dev/console
 while read -r m; do insmod "/modules/$m" || fail "insmod $m"; done < /modules/order
 mkdir -p /mnt/lower /mnt/rw /mnt/root
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=${tp_msize:-524288},cache=${tp_cache:-loose} tproot /mnt/lower || fail "cannot mount the host root (9p tag tproot)"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=${tp_msize:-512000},cache=${tp_cache:-loose} tproot /mnt/lower || fail "cannot mount the host root (9p tag tproot)"
 mount -t tmpfs -o "size=${tp_rwsize:-75%},mode=755" tmpfs /mnt/rw || fail "tmpfs"
 mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /mnt/root || fail "overlay mount"
@@ -24,7 +24,7 @@ mkdir -p "/mnt/root/lib/modules/$tp_kver"
 mount -o bind "/mnt/lower$tp_moddir" "/mnt/root/lib/modules/$tp_kver" || fail "cannot bind the module tree $tp_moddir"
 if [ -n "$tp_share" ]; then
   mkdir -p "/mnt/root$tp_share"
-  mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 tpshare "/mnt/root$tp_share" || fail "cannot mount the writable share (9p tag tpshare)"
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 tpshare "/mnt/root$tp_share" || fail "cannot mount the writable share (9p tag tpshare)"
 fi
 for d in proc sys dev; do mount --move "/$d" "/mnt/root/$d" || fail "mount --move /$d"; done
 exec switch_root /mnt/root "$tp_init"

@@ -31,12 +31,4 @@ class KernelModulesIT {
             assertTrue(mods.lines().anyMatch(m::equals), m + " not loaded; loaded: " + mods.replace('\n', ' '));
         }
     }
-
-    @Test
-    void guestSeesTheRepositoryAndTheHostTools(Guest guest) {
-        assertEquals(guest.repoRoot().toString(), guest.runOk("echo \"$TP_REPO\"; test -f \"$TP_REPO/it/testbed/guest-lib.sh\"").out());
-        guest.runOk("command -v fio nvme mkfs.xfs mkfs.ext4 java");
-        assertEquals("hello", guest.runOk("echo hello > \"$TP_SHARE/hello.txt\" && cat \"$TP_SHARE/hello.txt\"").out());
-        assertTrue(java.nio.file.Files.exists(guest.share().resolve("hello.txt")), "share not visible on the host");
-    }
 }
