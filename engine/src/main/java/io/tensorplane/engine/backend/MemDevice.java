@@ -196,7 +196,14 @@ public final class MemDevice implements BlockDevice {
             allocated.addAndGet(-bytes);
             return 0;
         }
-        long fresh = UnsafeApi.allocateMemory(header + bytes);
+        long fresh;
+        try {
+            fresh = UnsafeApi.allocateMemory(header + bytes);
+        } catch (OutOfMemoryError e) {
+            // malloc failed: the device is full as far as this process can tell, the JVM lives on
+            allocated.addAndGet(-bytes);
+            return 0;
+        }
         UnsafeApi.setMemory(fresh, header, (byte) 0); // the data is not touched: no page is faulted in here
         long[] leaf = leafFor(chunk);
         long won = (long) ADDRESS.compareAndExchange(leaf, (int) chunk & LEAF_MASK, 0L, fresh);
