@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             UblkCommand.class,
             NvmfCommand.class,
+            BenchCommand.class,
             DemoCommand.class,
         })
 public final class Main implements Runnable {

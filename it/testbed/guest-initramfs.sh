@@ -1,0 +1,31 @@
+#!/bin/sh
+# PID 1 of the test-bed initramfs (busybox). Loads the 9p and overlay modules, mounts the host's / (9p, read-only)
+# under a tmpfs overlay, bind-mounts the unpacked kernel's module tree at /lib/modules/<version>, mounts the
+# writable 9p share at its host path, then switch_root's into it/testbed/guest-boot.sh (from the shared root).
+# switch_root (not chroot) so that PID 1 and the kernel's threads share the new root: module autoloading works.
+# Parameters come from the kernel command line: tp.kver, tp.moddir, tp.share, tp.init, tp.rwsize.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+fail() { echo "testbed-init: FAILED: $*" > /dev/console; sleep 1; poweroff -f; }
+for arg in $(cat /proc/cmdline); do
+  case $arg in tp.*=*) k=${arg%%=*}; k=${k#tp.}; eval "tp_$k=\${arg#*=}" ;; esac
+done
+[ -n "$tp_kver" ] && [ -n "$tp_moddir" ] && [ -n "$tp_init" ] || fail "kernel command line lacks tp.kver/tp.moddir/tp.init"
+echo "testbed-init: $(cut -d" " -f1 /proc/uptime)" > /dev/console
+while read -r m; do insmod "/modules/$m" || fail "insmod $m"; done < /modules/order
+mkdir -p /mnt/lower /mnt/rw /mnt/root
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=${tp_msize:-512000},cache=${tp_cache:-loose} tproot /mnt/lower || fail "cannot mount the host root (9p tag tproot)"
+mount -t tmpfs -o "size=${tp_rwsize:-75%},mode=755" tmpfs /mnt/rw || fail "tmpfs"
+mkdir -p /mnt/rw/upper /mnt/rw/work
+mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /mnt/root || fail "overlay mount"
+mkdir -p "/mnt/root/lib/modules/$tp_kver"
+mount -o bind "/mnt/lower$tp_moddir" "/mnt/root/lib/modules/$tp_kver" || fail "cannot bind the module tree $tp_moddir"
+if [ -n "$tp_share" ]; then
+  mkdir -p "/mnt/root$tp_share"
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 tpshare "/mnt/root$tp_share" || fail "cannot mount the writable share (9p tag tpshare)"
+fi
+for d in proc sys dev; do mount --move "/$d" "/mnt/root/$d" || fail "mount --move /$d"; done
+exec switch_root /mnt/root "$tp_init"
+fail "switch_root failed"

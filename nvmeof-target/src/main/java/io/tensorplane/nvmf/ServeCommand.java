@@ -1,0 +1,149 @@
+package io.tensorplane.nvmf;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * {@code nvmf serve}: runs the NVMe/TCP target until SIGINT/SIGTERM. Usable as a top-level
+ * {@code serve --config FILE} verb too.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve engine devices as NVMe namespaces over TCP until interrupted.",
+            "Either --config FILE (YAML or JSON, see docs/nvmf.md) or --listen/--subsystem/--ns."})
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON configuration file")
+    File config;
+
+    @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "I/O listen address (repeatable; default port 4420)")
+    List<String> listen = new ArrayList<>();
+
+    @Option(names = "--subsystem", paramLabel = "NQN", description = "subsystem NQN, e.g. nqn.2026-01.io.tensorplane:disk1")
+    String subsystem;
+
+    @Option(names = "--ns", paramLabel = "SPEC", description = "namespace device spec, e.g. mem:4G, null:1T, file:/path (repeatable; nsid 1, 2, ...)")
+    List<String> namespaces = new ArrayList<>();
+
+    @Option(names = "--allow-host", paramLabel = "NQN", description = "host NQN allowed to connect (repeatable; default: any host)")
+    List<String> allowHosts = new ArrayList<>();
+
+    @Option(names = "--discovery-port", paramLabel = "PORT", description = "also serve discovery on this port (e.g. 8009)")
+    Integer discoveryPort;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", description = "serve Prometheus metrics on http://ADDR:PORT/metrics")
+    Integer metricsPort;
+
+    @Option(names = "--threads", paramLabel = "N", description = "event-loop threads (default: number of CPUs)")
+    Integer threads;
+
+    @Option(names = "--transport", paramLabel = "NAME", description = "auto (io_uring, else epoll, else NIO), io_uring, epoll or nio")
+    String transport;
+
+    @Option(names = "--mdts", paramLabel = "N", description = "maximum data transfer size 4 KiB * 2^N (default 7 = 512 KiB)")
+    Integer mdts;
+
+    @Override
+    public Integer call() throws Exception {
+        TargetConfig cfg = buildConfig();
+        installLogFormat();
+        serve(cfg);
+        return 0;
+    }
+
+    TargetConfig buildConfig() {
+        TargetConfig cfg;
+        if (config != null) {
+            if (subsystem != null || !namespaces.isEmpty() || !allowHosts.isEmpty()) {
+                throw new IllegalArgumentException("--config cannot be combined with --subsystem/--ns/--allow-host");
+            }
+            cfg = TargetConfig.load(config);
+        } else {
+            if (subsystem == null) {
+                throw new IllegalArgumentException("missing --subsystem NQN (or --config FILE)");
+            }
+            if (namespaces.isEmpty()) {
+                throw new IllegalArgumentException("missing --ns SPEC (e.g. --ns mem:4G)");
+            }
+            cfg = new TargetConfig();
+            TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
+            s.nqn = subsystem;
+            s.allowHosts.addAll(allowHosts);
+            for (String spec : namespaces) {
+                s.namespaces.add(new TargetConfig.NamespaceConfig(spec));
+            }
+            cfg.subsystems.add(s);
+        }
+        if (!listen.isEmpty()) {
+            cfg.listen = new ArrayList<>(listen);
+        }
+        if (cfg.listen.isEmpty()) {
+            throw new IllegalArgumentException("missing --listen ADDR:PORT (e.g. --listen 127.0.0.1:4420)");
+        }
+        if (discoveryPort != null) {
+            cfg.discoveryPort = discoveryPort;
+        }
+        if (metricsPort != null) {
+            cfg.metricsPort = metricsPort;
+        }
+        if (threads != null) {
+            cfg.threads = threads;
+        }
+        if (transport != null) {
+            cfg.transport = transport;
+        }
+        if (mdts != null) {
+            cfg.mdts = mdts;
+        }
+        return cfg;
+    }
+
+    /** Starts the target and blocks until the JVM is asked to stop. */
+    public static void serve(TargetConfig cfg) throws InterruptedException {
+        NvmfTarget target = NvmfTarget.start(cfg);
+        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopped.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "nvmf-shutdown"));
+        Logger.getLogger("io.tensorplane.nvmf").info("nvmf: serving (" + target.transportName() + "); stop with SIGINT or SIGTERM");
+        try {
+            stopped.await();
+        } finally {
+            target.close();
+            Logger.getLogger("io.tensorplane.nvmf").info("nvmf: stopped");
+            done.countDown();
+        }
+    }
+
+    /** One line per log record on stderr: time, level, message. */
+    public static void installLogFormat() {
+        Logger root = Logger.getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        ConsoleHandler h = new ConsoleHandler();
+        h.setFormatter(new Formatter() {
+            @Override
+            public String format(LogRecord r) {
+                String t = r.getThrown() == null ? "" : " (" + r.getThrown() + ")";
+                return String.format("%1$tF %1$tT.%1$tL %2$s %3$s%4$s%n", r.getMillis(), r.getLevel().getName(), formatMessage(r), t);
+            }
+        });
+        root.addHandler(h);
+    }
+}

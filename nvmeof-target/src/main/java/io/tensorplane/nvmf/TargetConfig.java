@@ -1,0 +1,100 @@
+package io.tensorplane.nvmf;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The target's configuration, from the command line or a YAML/JSON file (Jackson):
+ *
+ * <pre>
+ * listen: 127.0.0.1:4420          # or a list: [127.0.0.1:4420, "[::1]:4420"]
+ * discoveryPort: 8009             # optional extra listener for discovery (0 = none)
+ * metricsPort: 9464               # optional Prometheus endpoint (0 = none)
+ * threads: 2                      # event loops (default: number of CPUs)
+ * transport: auto                 # auto | io_uring | epoll | nio
+ * mdts: 7                         # max data transfer = 4 KiB * 2^mdts
+ * inlineDataSize: 8192            # in-capsule data (IOCCSZ)
+ * maxIoQueues: 16
+ * maxQueueSize: 1024
+ * subsystems:
+ *   - nqn: nqn.2026-01.io.tensorplane:disk1
+ *     allowHosts: []              # empty: any host
+ *     namespaces:
+ *       - mem:4G                  # a spec string, or
+ *       - { spec: null:1T, nsid: 2, uuid: 6f0c...-... }
+ * </pre>
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public final class TargetConfig {
+    public List<String> listen = new ArrayList<>();
+    public int discoveryPort;
+    public int metricsPort;
+    public int threads;
+    public String transport = "auto";
+    public int mdts = 7;
+    public int inlineDataSize = 8192;
+    public int maxIoQueues = 16;
+    public int maxQueueSize = 1024;
+    public List<SubsystemConfig> subsystems = new ArrayList<>();
+
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    public static final class SubsystemConfig {
+        public String nqn;
+        public List<String> allowHosts = new ArrayList<>();
+        public List<NamespaceConfig> namespaces = new ArrayList<>();
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    public static final class NamespaceConfig {
+        public String spec;
+        public int nsid;
+        public String uuid;
+
+        public NamespaceConfig() {
+        }
+
+        /** A bare string in the file is a spec. */
+        public NamespaceConfig(String spec) {
+            this.spec = spec;
+        }
+    }
+
+    /** {@code listen} accepts one string or a list. */
+    @JsonProperty("listen")
+    void setListen(Object v) {
+        listen = new ArrayList<>();
+        if (v instanceof List) {
+            for (Object o : (List<?>) v) {
+                listen.add(String.valueOf(o));
+            }
+        } else if (v != null) {
+            listen.add(String.valueOf(v));
+        }
+    }
+
+    public static TargetConfig load(File file) {
+        String name = file.getName().toLowerCase(java.util.Locale.ROOT);
+        ObjectMapper m = name.endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+        m.enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+        try {
+            TargetConfig c = m.readValue(file, TargetConfig.class);
+            if (c == null) {
+                throw new IllegalArgumentException("config file " + file + " is empty");
+            }
+            return c;
+        } catch (IOException e) {
+            String msg = e.getMessage();
+            int nl = msg == null ? -1 : msg.indexOf('\n');
+            throw new IllegalArgumentException("cannot read config file " + file + ": "
+                    + (nl > 0 ? msg.substring(0, nl) : msg), e);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package io.tensorplane.nvmf.transport;
+
+/**
+ * Plain per-event-loop counters, written only by their loop thread and summed by the metrics
+ * reader (a slightly stale sum is fine). Padded so that two loops' counters do not share a cache line.
+ */
+public final class Stats {
+    long p01, p02, p03, p04, p05, p06, p07, p08;
+    public long commands;
+    public long reads;
+    public long writes;
+    public long readBytes;
+    public long writeBytes;
+    public long errors;
+    public long termReqs;
+    public long r2ts;
+    long p11, p12, p13, p14, p15, p16, p17, p18;
+}
