@@ -68,6 +68,10 @@ final class AgentGuest implements Guest {
                         "--java-home", System.getProperty("java.home"),
                         "--mem", System.getProperty("tensorplane.testbed.mem", "3G")));
                 pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(hostLog.toFile());
+                String env = Testbed.preparedEnvFile();
+                if (env != null) {
+                    pb.environment().put("TENSORPLANE_PREPARED", env);
+                }
             } else {
                 Files.createDirectories(share.resolve(".testbed/cmd"));
                 Files.createDirectories(share.resolve(".testbed/out"));
