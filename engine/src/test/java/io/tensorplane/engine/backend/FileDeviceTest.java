@@ -51,6 +51,32 @@ class FileDeviceTest {
         }
     }
 
+    /**
+     * An interrupted I/O thread must not close the file under the device (an interruptible
+     * FileChannel would): the channel is made uninterruptible (with --add-exports java.base/sun.nio.ch,
+     * as the launcher and the tests run), and each channel has its own FileChannel anyway.
+     */
+    @Test
+    void anInterruptedIoThreadKeepsWorking() {
+        try (BlockDevice dev = Devices.open("file:" + dir.resolve("i.img") + ",create=1M");
+             Io io = new Io(dev.openChannel());
+             Io other = new Io(dev.openChannel())) {
+            ByteBuffer data = Io.pattern(4096, 14);
+            Thread.currentThread().interrupt();
+            try {
+                assertEquals(4096, io.write(0, 4096, data), "write with the interrupt flag set");
+                ByteBuffer in = Io.buffer(4096);
+                assertEquals(4096, io.read(0, 4096, in), "read with the interrupt flag set");
+                Io.assertSame(data, in, 4096, "data");
+            } finally {
+                Thread.interrupted();
+            }
+            ByteBuffer in = Io.buffer(4096);
+            assertEquals(4096, other.read(0, 4096, in), "another channel is unaffected");
+            Io.assertSame(data, in, 4096, "data through the other channel");
+        }
+    }
+
     /** With O_DIRECT, I/O from and to memory that is not aligned goes through a bounce buffer. */
     @Test
     void directIoWorksWithMisalignedBuffers() throws Exception {
