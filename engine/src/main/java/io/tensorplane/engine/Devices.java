@@ -46,6 +46,16 @@ public final class Devices {
     }
 
     /**
+     * One line describing a device for logs and front-door output, e.g.
+     * {@code mem:8G: 8G, 512-byte blocks, no volatile write cache, discard zeroes}.
+     */
+    public static String describe(BlockDevice device) {
+        return device.spec() + ": " + Sizes.format(device.sizeBytes()) + ", " + device.blockSize() + "-byte blocks, "
+                + (device.volatileWriteCache() ? "volatile write cache (flush matters)" : "no volatile write cache")
+                + ", " + (device.discardZeroes() ? "discard zeroes" : "discard does not zero");
+    }
+
+    /**
      * Opens a device whose block size is {@code blockSize} unless the spec names one with {@code bs=}
      * (the spec wins: it is the more specific of the two).
      */

@@ -178,6 +178,13 @@ class DeviceSpecTest {
     }
 
     @Test
+    void describeNamesTheGeometryAndPromises() {
+        try (BlockDevice d = Devices.open("mem:8G")) {
+            assertEquals("mem:8G: 8G, 512-byte blocks, no volatile write cache, discard zeroes", Devices.describe(d));
+        }
+    }
+
+    @Test
     void sizesFormat() {
         assertEquals("8G", Sizes.format(8L << 30));
         assertEquals("1536K", Sizes.format(1536L << 10));

@@ -59,7 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
 
         void print(PrintWriter out, String label) {
-            out.printf("%-34s %10.0f IOPS %9.1f MiB/s  lat mean %7.2f us  p50 %7.2f  p99 %7.2f  p99.9 %7.2f  errors %d%n",
+            out.printf("%-52s %10.0f IOPS %9.1f MiB/s  lat mean %7.2f us  p50 %7.2f  p99 %7.2f  p99.9 %7.2f  errors %d%n",
                     label, iops(), bytes / seconds / (1 << 20),
                     latencyNanos.getMean() / 1e3, latencyNanos.getValueAtPercentile(50) / 1e3,
                     latencyNanos.getValueAtPercentile(99) / 1e3, latencyNanos.getValueAtPercentile(99.9) / 1e3, errors);
