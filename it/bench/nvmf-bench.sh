@@ -3,13 +3,19 @@
 # host, against Tensorplane's target (null and mem namespaces) and, in the same run with the same `nvme connect`
 # options, the kernel's nvmet-tcp with a null_blk namespace. Prints a Markdown table (IOPS, mean latency, ratios).
 #
-#   it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh        (in the QEMU test bed; results in $TP_OUT)
+#   it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh [VAR=value]...   (in the QEMU test bed; results in $TP_OUT)
 #
-# Environment: FIO_RUNTIME (seconds per point, default 8), WARMUP (seconds of QD128 randread per Tensorplane namespace
+# Settings (environment variables or VAR=value arguments): FIO_RUNTIME (seconds per point, default 8), WARMUP (seconds of QD128 randread per Tensorplane namespace
 # before measuring, default 15: the JVM compiles its hot paths), CONNECT_OPTS (extra `nvme connect` options for both
 # targets, e.g. "-i 2" or "--disable-sqflow"), TP_OPTS (extra `nvmf serve` options, e.g. "--transport epoll"),
 # TP_CPUS (run the target JVM with `taskset -c $TP_CPUS`, e.g. 0).
 set -uo pipefail
+for kv in "$@"; do
+  case $kv in
+    FIO_RUNTIME=*|WARMUP=*|CONNECT_OPTS=*|TP_OPTS=*|TP_CPUS=*) export "${kv?}" ;;
+    *) echo "nvmf-bench: unknown argument $kv" >&2; exit 2 ;;
+  esac
+done
 : "${TP_REPO:?run this in the test bed (it/testbed/run-in-vm)}"
 . "$TP_REPO/it/testbed/guest-lib.sh"
 export FIO_RUNTIME=${FIO_RUNTIME:-8}
