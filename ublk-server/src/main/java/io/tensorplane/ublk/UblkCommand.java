@@ -88,11 +88,11 @@ public final class UblkCommand implements Runnable {
         String copy = "auto";
 
         @Option(names = "--spin-us", paramLabel = "US", description = "Poll this long for new requests before sleeping in the kernel (default: ${DEFAULT-VALUE}).")
-        long spinMicros = 50;
+        long spinMicros = 500;
 
         @Option(names = "--taskrun", paramLabel = "ipi|coop",
                 description = "How the kernel hands requests to a queue thread: ipi = interrupt it, coop = flag it and let it poll (default: ${DEFAULT-VALUE}).")
-        String taskrun = "ipi";
+        String taskrun = "coop";
 
         @Option(names = "--no-pin", description = "Do not pin queue threads to the CPUs the kernel maps to their queue.")
         boolean noPin;
@@ -120,6 +120,7 @@ public final class UblkCommand implements Runnable {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--copy must be auto, user or buffer");
             }
             // Check what can be checked before a background server is started, so errors come from here.
+            io.tensorplane.engine.DeviceSpec.parse(backend);
             if (!UblkControl.driverLoaded()) {
                 throw new UblkException("the kernel's ublk driver is not loaded: run 'modprobe ublk_drv' as root");
             }
@@ -192,8 +193,10 @@ public final class UblkCommand implements Runnable {
                 c.put("write_zeroes", ops[UBLK_IO_OP_WRITE_ZEROES]);
                 c.put("errors", srv.errorCount());
                 ArrayNode perQueue = st.putArray("queue_requests");
+                ArrayNode alloc = st.putArray("queue_allocated_bytes");
                 for (int q = 0; q < srv.queues(); q++) {
                     perQueue.add(srv.queue(q).stats().requests);
+                    alloc.add(srv.allocatedBytes(q));
                 }
                 if (!srv.stopped()) {
                     ServerState.write(srv.id(), st);
@@ -447,6 +450,7 @@ public final class UblkCommand implements Runnable {
                         if (st != null && alive && st.has("requests")) {
                             n.set("requests", st.get("requests"));
                             n.set("queue_requests", st.get("queue_requests"));
+                            n.set("queue_allocated_bytes", st.get("queue_allocated_bytes"));
                         }
                         ArrayNode flags = n.putArray("flags");
                         featureNames(info.flags).forEach(flags::add);
