@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             UblkCommand.Add.class,
             UblkCommand.Del.class,
+            UblkCommand.Recover.class,
             UblkCommand.ListCmd.class,
             UblkCommand.Features.class,
         })
@@ -60,7 +61,7 @@ public final class UblkCommand implements Runnable {
             description = {"Create /dev/ublkbN served by an engine device.",
                 "Without --foreground the server runs in the background: this returns once the device is live",
                 "and prints JSON (id, path, backend, queues, depth, pid)."})
-    public static final class Add implements Callable<Integer> {
+    public static class Add implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
@@ -103,6 +104,14 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--log", paramLabel = "PATH", description = "Log file of the background server (default: in the state directory).")
         Path log;
 
+        @Option(names = "--recoverable", description = "UBLK_F_USER_RECOVERY: if the server dies, the disk stays (I/O waits) until 'ublk recover' starts a new one.")
+        boolean recoverable;
+
+        /** Whether this is 'ublk recover' (take over an existing device). */
+        boolean recovering() {
+            return false;
+        }
+
         @Override
         public Integer call() throws Exception {
             if (!"ipi".equals(taskrun) && !"coop".equals(taskrun)) {
@@ -127,7 +136,7 @@ public final class UblkCommand implements Runnable {
             if (LibC.geteuid() != 0) {
                 throw new UblkException("ublk needs root: run with sudo");
             }
-            if (id >= 0) {
+            if (id >= 0 && !recovering()) {
                 try (UblkControl ctrl = UblkControl.open()) {
                     if (ctrl.devInfo(id) != null) {
                         throw new UblkException("ublk device " + id + " already exists (see 'tensorplane ublk list')");
@@ -141,6 +150,10 @@ public final class UblkCommand implements Runnable {
         }
 
         private int serve(UblkServer.CopyMode mode) throws InterruptedException {
+            // Jackson takes a while to load (seconds under emulation): do it while the device is set up.
+            Thread warm = new Thread(ServerState.JSON::createObjectNode, "json-warm-up");
+            warm.setDaemon(true);
+            warm.start();
             if (readyFile != null) {
                 LibC.setsid(); // detach from the parent's session and terminal
             }
@@ -155,6 +168,8 @@ public final class UblkCommand implements Runnable {
                 cfg.spinMicros = spinMicros;
                 cfg.pin = !noPin;
                 cfg.coopTaskrun = "coop".equals(taskrun);
+                cfg.recoverable = recoverable;
+                cfg.recover = recovering();
                 try {
                     server = UblkServer.start(dev, cfg);
                 } catch (RuntimeException e) {
@@ -243,7 +258,10 @@ public final class UblkCommand implements Runnable {
             Path logFile = log != null ? log : Files.createTempFile(dir, "server-", ".log");
             List<String> cmd = new ArrayList<>(relaunchPrefix());
             cmd.add("ublk");
-            cmd.add("add");
+            cmd.add(recovering() ? "recover" : "add");
+            if (recoverable) {
+                cmd.add("--recoverable");
+            }
             cmd.add("--backend=" + backend);
             cmd.add("--queues=" + queues);
             cmd.add("--depth=" + depth);
@@ -289,6 +307,24 @@ public final class UblkCommand implements Runnable {
             p.destroy();
             err(spec).println("tensorplane: the ublk server did not bring the device up within 180 s; see " + logFile);
             return 1;
+        }
+    }
+
+    @Command(name = "recover", mixinStandardHelpOptions = true,
+            description = {"Serve a --recoverable device again after its server died (the disk stayed, I/O waited).",
+                "Takes the same options as 'add'; --id is required and the backend must have the device's size."})
+    public static final class Recover extends Add {
+        @Override
+        boolean recovering() {
+            return true;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            if (id < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "ublk recover needs --id N");
+            }
+            return super.call();
         }
     }
 

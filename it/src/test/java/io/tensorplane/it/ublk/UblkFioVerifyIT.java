@@ -8,6 +8,7 @@ import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -30,6 +31,28 @@ class UblkFioVerifyIT {
     void cleanUp(Guest guest) {
         Ublk.cleanUp(guest);
         guest.run("rm -f /tmp/ublk-verify.img");
+    }
+
+    /**
+     * Zero allocation per I/O on the queue threads: after a warm-up, the JVM's per-thread
+     * allocation counter of the queue thread stays (nearly) flat over tens of thousands of I/Os.
+     */
+    @Test
+    void queueThreadAllocatesNothingPerIoInSteadyState(Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend mem:64M");
+        String load = "fio --name=a --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k"
+                + " --iodepth=16 --size=64M --io_size=%dM --randrepeat=0 --output=/dev/null";
+        guest.runOk(String.format(load, 64), Duration.ofMinutes(3)); // warm-up: JIT compiles the loop
+        String before = Ublk.state(guest, d);
+        guest.runOk(String.format(load, 256), Duration.ofMinutes(5)); // 65536 I/Os
+        String after = Ublk.state(guest, d);
+        long ios = (Ublk.longField(after, "read") + Ublk.longField(after, "write"))
+                - (Ublk.longField(before, "read") + Ublk.longField(before, "write"));
+        long bytes = Ublk.longArray(after, "queue_allocated_bytes")[0] - Ublk.longArray(before, "queue_allocated_bytes")[0];
+        assertTrue(ios >= 60000, "too few I/Os measured: " + ios);
+        // less than one byte per I/O (a stray allocation of the JIT's or a TLAB refill may remain)
+        assertTrue(bytes < ios, bytes + " bytes allocated on the queue thread for " + ios + " I/Os");
+        Ublk.del(guest, d);
     }
 
     @ParameterizedTest(name = "{0} backend, {1} queues")

@@ -98,6 +98,33 @@ class UblkLifecycleIT {
     }
 
     @Test
+    void recoverableDeviceSurvivesSigkillAndIsRecovered(Guest guest) {
+        String backend = "file:/tmp/ublk-two.img,create=64M";
+        Ublk.Dev d = Ublk.add(guest, "--backend " + backend + " --recoverable");
+        guest.runOk("dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 status=none"
+                + " && dd if=/tmp/pattern of=" + d.path() + " bs=1M oflag=direct conv=fsync status=none");
+        guest.runOk("kill -9 " + d.pid());
+        // The disk stays; the kernel quiesces it and I/O waits for a new server.
+        guest.runOk("for i in $(seq 1 100); do " + Ublk.TP + " ublk list --json | grep -q QUIESCED && exit 0; sleep 0.3; done; exit 1",
+                Duration.ofMinutes(2));
+        guest.runOk("test -b " + d.path());
+        String list = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(list.contains("QUIESCED") && list.contains("dead"), list);
+        // A reader started now waits, and completes once the new server is up.
+        guest.runOk("(dd if=" + d.path() + " of=/tmp/early bs=1M count=8 iflag=direct status=none; echo $? > /tmp/early.rc) > /dev/null 2>&1 < /dev/null & echo started");
+        String out = Ublk.tp(guest, "ublk recover --id " + d.id() + " --backend " + backend, Ublk.ADD_TIMEOUT).assertOk().out();
+        assertTrue(out.contains("\"id\":" + d.id()), out);
+        int newPid = Ublk.intField(out, "pid");
+        assertNotEquals(d.pid(), newPid);
+        guest.runOk("for i in $(seq 1 100); do test -f /tmp/early.rc && break; sleep 0.2; done; test $(cat /tmp/early.rc) = 0"
+                + " && cmp /tmp/pattern /tmp/early", Duration.ofSeconds(60));
+        guest.runOk("cmp /tmp/pattern <(dd if=" + d.path() + " bs=1M count=8 iflag=direct status=none)");
+        guest.runOk(fioVerify(d.path()), Duration.ofMinutes(2));
+        assertTrue(Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out().contains("LIVE"));
+        Ublk.del(guest, new Ublk.Dev(d.id(), d.path(), newPid, d.queues(), out));
+    }
+
+    @Test
     void sigtermRemovesTheDevice(Guest guest) {
         Ublk.Dev d = Ublk.add(guest, "--backend null:1G");
         guest.runOk("kill -TERM " + d.pid()
@@ -113,7 +140,10 @@ class UblkLifecycleIT {
         // default disposition, as an interactive shell would (the JVM then installs its handler).
         guest.spawn("fg", "exec perl -e '$SIG{INT} = \"DEFAULT\"; exec @ARGV or die' -- " + Ublk.TP
                 + " ublk add --foreground --id 7 --backend null:1G");
-        guest.runOk("wait_for_path /dev/ublkb7 90", Duration.ofSeconds(100));
+        // In the foreground the JSON line on stdout says the device is live.
+        guest.runOk("for i in $(seq 1 900); do grep -q '\"id\":7' \"$TP_SHARE/fg.log\" && exit 0; sleep 0.1; done; exit 1",
+                Duration.ofSeconds(100));
+        guest.runOk("test -b /dev/ublkb7");
         guest.runOk("dd if=/dev/ublkb7 of=/dev/null bs=64k count=16 iflag=direct status=none");
         guest.runOk("kill -INT $(cat \"$TP_SHARE/fg.pid\")"
                 + "; for i in $(seq 1 200); do test -e /dev/ublkc7 || exit 0; sleep 0.1; done; exit 1", Duration.ofSeconds(40));
