@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * addresses, themselves installed with a CAS), so a 1 TiB device costs only what is written. A chunk
  * carries a bitmap of written blocks in front of its data, so its memory needs no zeroing when
  * allocated (the kernel faults in only the pages that are written) and reads of unwritten blocks
- * return zeros. Discard and write-zeroes free whole chunks and clear the bits of partial ones. With a limit, a write that needs a chunk
- * beyond it completes with {@code -ENOSPC} (before any of its data is copied).
+ * return zeros. Discard and write-zeroes free whole chunks and clear the bits of partial ones. With
+ * a limit (or when malloc fails), a write that needs a new chunk completes with {@code -ENOSPC}
+ * before any of its data is copied.
  *
  * <p><b>Concurrency.</b> The I/O path takes no lock and allocates nothing in steady state. Freeing
  * a chunk while another thread copies from it must not crash the JVM (1 MiB allocations are mmapped
@@ -196,7 +197,14 @@ public final class MemDevice implements BlockDevice {
             allocated.addAndGet(-bytes);
             return 0;
         }
-        long fresh = UnsafeApi.allocateMemory(header + bytes);
+        long fresh;
+        try {
+            fresh = UnsafeApi.allocateMemory(header + bytes);
+        } catch (OutOfMemoryError e) {
+            // malloc failed: the device is full as far as this process can tell, the JVM lives on
+            allocated.addAndGet(-bytes);
+            return 0;
+        }
         UnsafeApi.setMemory(fresh, header, (byte) 0); // the data is not touched: no page is faulted in here
         long[] leaf = leafFor(chunk);
         long won = (long) ADDRESS.compareAndExchange(leaf, (int) chunk & LEAF_MASK, 0L, fresh);
