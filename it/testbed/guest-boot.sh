@@ -1,6 +1,6 @@
 #!/bin/bash
 # PID 1 of the guest after switch_root: the host's root file system (read-only 9p + tmpfs overlay).
-# Finishes the set-up (tmpfs /run, /dev/shm, devpts, lo up, hostname), then reads $TP_SHARE/.testbed/env
+# (The initramfs already mounted /run, /dev/shm, devpts, made static device nodes and brought lo up.) Reads $TP_SHARE/.testbed/env
 # (written by run-in-vm) and either runs one script (TP_GUEST_MODE=script) or the command agent
 # (TP_GUEST_MODE=agent, see guest-agent.sh). Always ends with a forced power-off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb
@@ -14,14 +14,8 @@ for arg in $(</proc/cmdline); do
   case $arg in tp.share=*) TP_SHARE=${arg#*=} ;; esac
 done
 export TP_SHARE
-echo "testbed: root switched after $(cut -d" " -f1 /proc/uptime) s" > /dev/console
-mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /dev/pts /dev/shm /run/lock
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-ln -sfn /proc/self/fd /dev/fd 2>/dev/null
-hostname testbed
-ip link set lo up
+uptime_s() { local up _; read -r up _ < /proc/uptime; echo "$up"; }   # no fork: forks are slow here
+echo "testbed: root switched after $(uptime_s) s" > /dev/console
 if [ -z "${TP_SHARE:-}" ] || [ ! -f "$TP_SHARE/.testbed/env" ]; then
   echo "testbed: no $TP_SHARE/.testbed/env; nothing to run" >&2
   off
@@ -32,8 +26,17 @@ export TP_REPO TP_SHARE TP_OUT=$TP_SHARE TP_JAR TP_KVER TP_MODE=vm
 [ -n "${TP_JAVA_HOME:-}" ] && export JAVA_HOME=$TP_JAVA_HOME PATH=$TP_JAVA_HOME/bin:$PATH
 # Filesystems the tests use; loading them now costs little and avoids any autoload surprise.
 [ -n "${TP_PRELOAD:-}" ] && modprobe -q -a $TP_PRELOAD
-echo "testbed: modules after $(cut -d" " -f1 /proc/uptime) s" > /dev/console
-echo "testbed: guest up after $(cut -d" " -f1 /proc/uptime) s ($(uname -r), $(nproc) vCPU, $(awk '/MemTotal/{print int($2/1024)" MiB"}' /proc/meminfo))" > /dev/console
+mem=$(</proc/meminfo); mem=${mem#MemTotal:}; mem=${mem%% kB*}
+echo "testbed: guest up after $(uptime_s) s (kernel $TP_KVER, $((${mem// /} / 1024)) MiB)" > /dev/console
+# Guest time must run at the host's pace (fio figures, time limits). The wall clock started from the emulated RTC
+# (host time) at boot; if the two differ by more than a few seconds now, the TSC calibration went wrong.
+if [ -r /sys/class/rtc/rtc0/since_epoch ]; then
+  printf -v now '%(%s)T' -1
+  skew=$(( now - $(</sys/class/rtc/rtc0/since_epoch) ))
+  if [ "${skew#-}" -gt 3 ]; then
+    echo "testbed: WARNING: guest clock is ${skew} s off the RTC after $(uptime_s) s: timing figures are wrong ($(dmesg | grep -m1 -o 'tsc: Detected.*'))" > /dev/console
+  fi
+fi
 cd "$TP_REPO" 2>/dev/null || cd /
 case ${TP_GUEST_MODE:-script} in
   agent)

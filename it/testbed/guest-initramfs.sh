@@ -16,7 +16,7 @@ done
 echo "testbed-init: $(cut -d" " -f1 /proc/uptime)" > /dev/console
 while read -r m; do insmod "/modules/$m" || fail "insmod $m"; done < /modules/order
 mkdir -p /mnt/lower /mnt/rw /mnt/root
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=${tp_msize:-524288},cache=${tp_cache:-loose} tproot /mnt/lower || fail "cannot mount the host root (9p tag tproot)"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=${tp_msize:-512000},cache=${tp_cache:-loose} tproot /mnt/lower || fail "cannot mount the host root (9p tag tproot)"
 mount -t tmpfs -o "size=${tp_rwsize:-75%},mode=755" tmpfs /mnt/rw || fail "tmpfs"
 mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /mnt/root || fail "overlay mount"
@@ -24,8 +24,25 @@ mkdir -p "/mnt/root/lib/modules/$tp_kver"
 mount -o bind "/mnt/lower$tp_moddir" "/mnt/root/lib/modules/$tp_kver" || fail "cannot bind the module tree $tp_moddir"
 if [ -n "$tp_share" ]; then
   mkdir -p "/mnt/root$tp_share"
-  mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 tpshare "/mnt/root$tp_share" || fail "cannot mount the writable share (9p tag tpshare)"
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 tpshare "/mnt/root$tp_share" || fail "cannot mount the writable share (9p tag tpshare)"
 fi
+# The rest of the set-up uses busybox here: in the new root every dynamically linked binary is paged in over 9p
+# under emulation (a fork+exec costs 30-400 ms there).
+mount -t tmpfs -o mode=755 tmpfs /mnt/root/run
+mkdir -p /mnt/root/run/lock /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+ln -sfn /proc/self/fd /dev/fd
+# device nodes of modules that load on first open (loop-control, fuse, ...), as kmod-static-nodes does;
+# modules.devname lines: "<module> <node> <c|b><major>:<minor>"
+while read -r mod node spec; do
+  case $mod in '#'*|'') continue ;; esac
+  case $node in */*) mkdir -p "/dev/${node%/*}" ;; esac
+  t=${spec%"${spec#?}"}; mm=${spec#?}
+  [ -e "/dev/$node" ] || mknod -m 600 "/dev/$node" "$t" "${mm%%:*}" "${mm##*:}"
+done < "/mnt/lower$tp_moddir/modules.devname"
+ip link set lo up || fail "cannot bring lo up"
+hostname testbed
 for d in proc sys dev; do mount --move "/$d" "/mnt/root/$d" || fail "mount --move /$d"; done
 exec switch_root /mnt/root "$tp_init"
 fail "switch_root failed"

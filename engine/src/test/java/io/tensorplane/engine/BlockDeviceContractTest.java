@@ -5,6 +5,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -267,6 +268,7 @@ public abstract class BlockDeviceContractTest {
             assertEquals(expected, res[i], "result of tag " + i);
         }
         assertEquals(0, ch.inFlight());
+        Reference.reachabilityFence(buf);
     }
 
     private static void fillTagged(ByteBuffer b, int len, int thread, int index, int round) {

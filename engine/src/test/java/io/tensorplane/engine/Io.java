@@ -2,6 +2,7 @@ package io.tensorplane.engine;
 
 import org.agrona.BufferUtil;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
@@ -50,7 +51,9 @@ public final class Io implements IoCompletion, AutoCloseable {
     public int read(long offset, int length, ByteBuffer buf) {
         long tag = nextTag++;
         channel.read(offset, length, BufferUtil.address(buf), this, tag);
-        return await(tag);
+        int r = await(tag);
+        Reference.reachabilityFence(buf); // the buffer's memory must outlive the I/O
+        return r;
     }
 
     public int read(long offset, int length, long address) {
@@ -66,7 +69,9 @@ public final class Io implements IoCompletion, AutoCloseable {
     public int write(long offset, int length, ByteBuffer buf, int flags) {
         long tag = nextTag++;
         channel.write(offset, length, BufferUtil.address(buf), flags, this, tag);
-        return await(tag);
+        int r = await(tag);
+        Reference.reachabilityFence(buf);
+        return r;
     }
 
     public int flush() {

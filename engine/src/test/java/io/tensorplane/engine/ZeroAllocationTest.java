@@ -5,6 +5,7 @@ import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,8 +36,8 @@ class ZeroAllocationTest {
         }
     }
 
-    private static void run(IoChannel ch, long address, long size, Counter c) {
-        for (int i = 0; i < IOS; i++) {
+    private static void run(IoChannel ch, long address, long size, Counter c, int ios) {
+        for (int i = 0; i < ios; i++) {
             long off = ((i * 4096L) * 31) % (size - 8192);
             switch (i & 7) {
                 case 0:
@@ -53,7 +54,7 @@ class ZeroAllocationTest {
                     ch.writeZeroes(off, 4096, c, i); // partial chunk: zeroed in place
                     break;
                 default:
-                    if ((i & 1023) == 7) {
+                    if ((i & 8191) == 7) {
                         ch.flush(c, i);
                     } else {
                         ch.read(size, 4096, address, c, i); // rejected: -EINVAL
@@ -68,6 +69,10 @@ class ZeroAllocationTest {
     }
 
     private static long allocatedBy(String spec) {
+        return allocatedBy(spec, IOS);
+    }
+
+    private static long allocatedBy(String spec, int ios) {
         assumeTrue(THREADS.isThreadAllocatedMemorySupported(), "thread allocation accounting is not supported by this JVM");
         THREADS.setThreadAllocatedMemoryEnabled(true);
         try (BlockDevice dev = spec.startsWith("metered:") ? Metrics.meter(Devices.open(spec.substring(8)), "zero-alloc")
@@ -79,14 +84,18 @@ class ZeroAllocationTest {
             long best = Long.MAX_VALUE;
             for (int round = 0; round < 15 && best != 0; round++) {
                 long before = THREADS.getCurrentThreadAllocatedBytes();
-                run(ch, address, dev.sizeBytes(), c);
+                run(ch, address, dev.sizeBytes(), c, ios);
                 long after = THREADS.getCurrentThreadAllocatedBytes();
+                if (System.getProperty("tp.debug") != null) {
+                    System.err.println(spec + " round " + round + ": " + (after - before) + " bytes");
+                }
                 if (round >= 3) { // rounds 0-2 are warm-up
                     best = Math.min(best, after - before);
                 }
             }
             assertEquals(0, ch.inFlight());
             assertEquals(true, c.ok > 0 && c.failed > 0, "both successes and rejections were exercised");
+            Reference.reachabilityFence(buf);
             return best;
         }
     }
@@ -96,7 +105,8 @@ class ZeroAllocationTest {
     void theMeasurementSeesAllocation() {
         assumeTrue(THREADS.isThreadAllocatedMemorySupported(), "thread allocation accounting is not supported by this JVM");
         try (BlockDevice dev = Devices.open("null:1G"); IoChannel ch = dev.openChannel()) {
-            long address = BufferUtil.address(ByteBuffer.allocateDirect(4096));
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            long address = BufferUtil.address(buf);
             Object[] sink = new Object[1];
             IoCompletion allocating = (tag, result) -> sink[0] = new long[] {tag, result};
             long before = THREADS.getCurrentThreadAllocatedBytes();
@@ -105,6 +115,7 @@ class ZeroAllocationTest {
             }
             long after = THREADS.getCurrentThreadAllocatedBytes();
             assertEquals(true, after - before >= IOS * 16L, "allocation seen: " + (after - before) + " bytes");
+            Reference.reachabilityFence(buf);
         }
     }
 
@@ -123,7 +134,8 @@ class ZeroAllocationTest {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tp-zero-alloc");
         java.nio.file.Path file = dir.resolve("disk.img");
         try {
-            assertEquals(0, allocatedBy("file:" + file + ",create=64M"), "bytes allocated by the I/O thread over " + IOS + " I/Os");
+            // fewer I/Os: these are system calls (the 100 000 I/O requirement is for null and mem)
+            assertEquals(0, allocatedBy("file:" + file + ",create=64M", 20_000), "bytes allocated by the I/O thread over 20 000 I/Os");
         } finally {
             java.nio.file.Files.deleteIfExists(file);
             java.nio.file.Files.deleteIfExists(dir);

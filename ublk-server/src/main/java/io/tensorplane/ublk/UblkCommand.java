@@ -1,10 +1,524 @@
 package io.tensorplane.ublk;
 
+import static io.tensorplane.ublk.ctrl.UblkAbi.*;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Devices;
+import io.tensorplane.ublk.ctrl.DevInfo;
+import io.tensorplane.ublk.ctrl.Params;
+import io.tensorplane.ublk.ctrl.UblkControl;
+import io.tensorplane.ublk.uring.LibC;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code tensorplane ublk ...}: engine devices as Linux block devices through the kernel's ublk driver. */
 @Command(name = "ublk", mixinStandardHelpOptions = true,
         description = "Serve engine devices as /dev/ublkbN through the kernel's ublk driver.",
-        subcommands = {})
-public final class UblkCommand {
+        subcommands = {
+            UblkCommand.Add.class,
+            UblkCommand.Del.class,
+            UblkCommand.ListCmd.class,
+            UblkCommand.Features.class,
+        })
+public final class UblkCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static PrintWriter out(CommandSpec spec) {
+        return spec.commandLine().getOut();
+    }
+
+    static PrintWriter err(CommandSpec spec) {
+        return spec.commandLine().getErr();
+    }
+
+    // ------------------------------------------------------------------ add
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = {"Create /dev/ublkbN served by an engine device.",
+                "Without --foreground the server runs in the background: this returns once the device is live",
+                "and prints JSON (id, path, backend, queues, depth, pid)."})
+    public static final class Add implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--backend", required = true, paramLabel = "SPEC",
+                description = "Engine device spec: null:<size>, mem:<size>, file:<path>[,create=<size>] ...")
+        String backend;
+
+        @Option(names = "--id", paramLabel = "N", description = "Device id (default: the kernel picks one).")
+        int id = -1;
+
+        @Option(names = "--queues", paramLabel = "N", description = "Hardware queues, one pinned thread each (default: ${DEFAULT-VALUE}).")
+        int queues = 1;
+
+        @Option(names = "--depth", paramLabel = "N", description = "Tags per queue, 1..4096 (default: ${DEFAULT-VALUE}).")
+        int depth = 128;
+
+        @Option(names = "--block-size", paramLabel = "512|4096", description = "Logical block size (default: the backend's, else 512).")
+        Integer blockSize;
+
+        @Option(names = "--foreground", description = "Serve in this process until stopped (SIGTERM/SIGINT or 'ublk del').")
+        boolean foreground;
+
+        @Option(names = "--copy", paramLabel = "auto|user|buffer",
+                description = "Data movement: user = pread/pwrite on /dev/ublkcN (USER_COPY), buffer = per-tag buffers, auto = user when available (default: ${DEFAULT-VALUE}).")
+        String copy = "auto";
+
+        @Option(names = "--spin-us", paramLabel = "US", description = "Poll this long for new requests before sleeping in the kernel (default: ${DEFAULT-VALUE}).")
+        long spinMicros = 50;
+
+        @Option(names = "--taskrun", paramLabel = "ipi|coop",
+                description = "How the kernel hands requests to a queue thread: ipi = interrupt it, coop = flag it and let it poll (default: ${DEFAULT-VALUE}).")
+        String taskrun = "ipi";
+
+        @Option(names = "--no-pin", description = "Do not pin queue threads to the CPUs the kernel maps to their queue.")
+        boolean noPin;
+
+        @Option(names = "--ready-file", hidden = true, paramLabel = "PATH", description = "Internal: where a background server reports readiness.")
+        Path readyFile;
+
+        @Option(names = "--log", paramLabel = "PATH", description = "Log file of the background server (default: in the state directory).")
+        Path log;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!"ipi".equals(taskrun) && !"coop".equals(taskrun)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--taskrun must be ipi or coop");
+            }
+            if (blockSize != null && blockSize != 512 && blockSize != 4096) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--block-size must be 512 or 4096");
+            }
+            UblkServer.CopyMode mode;
+            switch (copy) {
+                case "auto": mode = UblkServer.CopyMode.AUTO; break;
+                case "user": mode = UblkServer.CopyMode.USER; break;
+                case "buffer": mode = UblkServer.CopyMode.BUFFER; break;
+                default:
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--copy must be auto, user or buffer");
+            }
+            // Check what can be checked before a background server is started, so errors come from here.
+            if (!UblkControl.driverLoaded()) {
+                throw new UblkException("the kernel's ublk driver is not loaded: run 'modprobe ublk_drv' as root");
+            }
+            if (LibC.geteuid() != 0) {
+                throw new UblkException("ublk needs root: run with sudo");
+            }
+            if (id >= 0) {
+                try (UblkControl ctrl = UblkControl.open()) {
+                    if (ctrl.devInfo(id) != null) {
+                        throw new UblkException("ublk device " + id + " already exists (see 'tensorplane ublk list')");
+                    }
+                }
+            }
+            if (foreground) {
+                return serve(mode);
+            }
+            return startBackground();
+        }
+
+        private int serve(UblkServer.CopyMode mode) throws InterruptedException {
+            if (readyFile != null) {
+                LibC.setsid(); // detach from the parent's session and terminal
+            }
+            UblkServer server;
+            try {
+                BlockDevice dev = blockSize == null ? Devices.open(backend) : Devices.open(backend, blockSize);
+                UblkServer.Config cfg = new UblkServer.Config();
+                cfg.id = id;
+                cfg.queues = queues;
+                cfg.depth = depth;
+                cfg.copyMode = mode;
+                cfg.spinMicros = spinMicros;
+                cfg.pin = !noPin;
+                cfg.coopTaskrun = "coop".equals(taskrun);
+                try {
+                    server = UblkServer.start(dev, cfg);
+                } catch (RuntimeException e) {
+                    dev.close();
+                    throw e;
+                }
+            } catch (RuntimeException e) {
+                reportReady("error: " + message(e));
+                throw e;
+            }
+            final UblkServer srv = server;
+            Thread hook = new Thread(() -> {
+                srv.close();
+                ServerState.remove(srv.id());
+            }, "ublk-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            ObjectNode info = describe(srv);
+            if (log != null) {
+                info.put("log", log.toString());
+            }
+            ServerState.write(srv.id(), info);
+            String json = info.toString();
+            out(spec).println(json);
+            out(spec).flush();
+            reportReady(json);
+            // While serving, publish counters once a second for 'ublk list --json' and tests.
+            while (!srv.stopped()) {
+                Thread.sleep(1000);
+                ObjectNode st = info.deepCopy();
+                long[] ops = srv.opCounts();
+                ObjectNode c = st.putObject("requests");
+                c.put("read", ops[UBLK_IO_OP_READ]);
+                c.put("write", ops[UBLK_IO_OP_WRITE]);
+                c.put("flush", ops[UBLK_IO_OP_FLUSH]);
+                c.put("discard", ops[UBLK_IO_OP_DISCARD]);
+                c.put("write_zeroes", ops[UBLK_IO_OP_WRITE_ZEROES]);
+                c.put("errors", srv.errorCount());
+                ArrayNode perQueue = st.putArray("queue_requests");
+                for (int q = 0; q < srv.queues(); q++) {
+                    perQueue.add(srv.queue(q).stats().requests);
+                }
+                if (!srv.stopped()) {
+                    ServerState.write(srv.id(), st);
+                }
+            }
+            srv.awaitStopped();
+            srv.close();
+            ServerState.remove(srv.id());
+            return 0;
+        }
+
+        private ObjectNode describe(UblkServer srv) {
+            ObjectNode n = ServerState.JSON.createObjectNode();
+            n.put("id", srv.id());
+            n.put("path", srv.blockPath());
+            n.put("backend", backend);
+            n.put("queues", srv.queues());
+            n.put("depth", srv.depth());
+            n.put("pid", LibC.getpid());
+            n.put("size_bytes", srv.device().sizeBytes());
+            n.put("block_size", srv.device().blockSize());
+            n.put("copy", srv.userCopy() ? "user" : "buffer");
+            return n;
+        }
+
+        private void reportReady(String line) {
+            if (readyFile == null) {
+                return;
+            }
+            try {
+                Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
+                Files.writeString(tmp, line + "\n");
+                Files.move(tmp, readyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                // the parent will see the process and its log instead
+            }
+        }
+
+        private int startBackground() throws IOException, InterruptedException {
+            Path dir = ServerState.dir();
+            Files.createDirectories(dir);
+            Path ready = Files.createTempFile(dir, "ready-", ".json");
+            Files.delete(ready);
+            Path logFile = log != null ? log : Files.createTempFile(dir, "server-", ".log");
+            List<String> cmd = new ArrayList<>(relaunchPrefix());
+            cmd.add("ublk");
+            cmd.add("add");
+            cmd.add("--backend=" + backend);
+            cmd.add("--queues=" + queues);
+            cmd.add("--depth=" + depth);
+            cmd.add("--copy=" + copy);
+            cmd.add("--spin-us=" + spinMicros);
+            cmd.add("--taskrun=" + taskrun);
+            if (id >= 0) {
+                cmd.add("--id=" + id);
+            }
+            if (blockSize != null) {
+                cmd.add("--block-size=" + blockSize);
+            }
+            if (noPin) {
+                cmd.add("--no-pin");
+            }
+            cmd.add("--foreground");
+            cmd.add("--ready-file=" + ready);
+            cmd.add("--log=" + logFile);
+            ProcessBuilder pb = new ProcessBuilder(cmd)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectErrorStream(true);
+            Process p = pb.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+            while (System.nanoTime() < deadline) {
+                if (Files.exists(ready)) {
+                    String line = Files.readString(ready, StandardCharsets.UTF_8).strip();
+                    Files.deleteIfExists(ready);
+                    if (line.startsWith("error: ")) {
+                        p.waitFor(10, TimeUnit.SECONDS);
+                        err(spec).println("tensorplane: " + line.substring(7));
+                        return 1;
+                    }
+                    out(spec).println(line);
+                    return 0;
+                }
+                if (!p.isAlive()) {
+                    err(spec).println("tensorplane: the ublk server exited with code " + p.exitValue() + " before the device was live; see " + logFile);
+                    return 1;
+                }
+                Thread.sleep(20);
+            }
+            p.destroy();
+            err(spec).println("tensorplane: the ublk server did not bring the device up within 180 s; see " + logFile);
+            return 1;
+        }
+    }
+
+    /** The command that re-runs this program: java, its JVM options, and the jar or main class. */
+    static List<String> relaunchPrefix() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command()
+                .orElse(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        String sunCommand = System.getProperty("sun.java.command", "");
+        String first = sunCommand.split(" ", 2)[0];
+        if (first.endsWith(".jar")) {
+            cmd.add("-jar");
+            cmd.add(first);
+        } else {
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(first.isEmpty() ? "io.tensorplane.cli.Main" : first);
+        }
+        return cmd;
+    }
+
+    static String message(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    // ------------------------------------------------------------------ del
+
+    @Command(name = "del", mixinStandardHelpOptions = true,
+            description = {"Stop and remove ublk devices after their in-flight I/O ends.",
+                "Works for devices whose server died, too."})
+    public static final class Del implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+        Which which;
+
+        static final class Which {
+            @Option(names = "--id", paramLabel = "N", description = "The device to remove.")
+            Integer id;
+            @Option(names = "--all", description = "Remove every ublk device.")
+            boolean all;
+        }
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for a server to let go (default: ${DEFAULT-VALUE}).")
+        int timeoutSeconds = 30;
+
+        @Override
+        public Integer call() throws Exception {
+            try (UblkControl ctrl = UblkControl.open()) {
+                List<Integer> ids = which.all ? UblkControl.deviceIds() : List.of(which.id);
+                int failures = 0;
+                for (int id : ids) {
+                    String problem = delete(ctrl, id, timeoutSeconds);
+                    if (problem == null) {
+                        out(spec).println("deleted ublk device " + id);
+                    } else {
+                        err(spec).println("tensorplane: " + problem);
+                        failures++;
+                    }
+                }
+                return failures == 0 ? 0 : 1;
+            }
+        }
+
+        /** Removes one device; returns null on success or a one-line problem. */
+        static String delete(UblkControl ctrl, int id, int timeoutSeconds) throws InterruptedException {
+            DevInfo info = ctrl.devInfo(id);
+            if (info == null) {
+                return "no ublk device " + id + " (see 'tensorplane ublk list')";
+            }
+            int pid = info.ublksrvPid;
+            if (pid > 0 && pid != LibC.getpid() && processAlive(pid)) {
+                // The server is alive: stop the device (the kernel lets in-flight I/O finish, then
+                // aborts the queues); the server then closes it and deletes it itself.
+                ctrl.stopDevice(id);
+                if (waitGone(ctrl, id, timeoutSeconds * 1000L)) {
+                    return null;
+                }
+                LibC.kill(pid, 15);
+                if (waitGone(ctrl, id, 10_000)) {
+                    return null;
+                }
+                return "ublk device " + id + " is stopped but its server (pid " + pid + ") does not let go of it";
+            }
+            // No server: nothing holds /dev/ublkcN any more, so stop and delete here.
+            ctrl.stopDevice(id);
+            int r = ctrl.deleteDevice(id);
+            ServerState.remove(id);
+            if (r < 0 && r != -LibC.ENODEV) {
+                return "DEL_DEV on ublk device " + id + " failed: " + LibC.strerror(-r);
+            }
+            return null;
+        }
+
+        private static boolean waitGone(UblkControl ctrl, int id, long millis) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + millis;
+            while (System.currentTimeMillis() < deadline) {
+                if (ctrl.devInfo(id) == null) {
+                    return true;
+                }
+                Thread.sleep(20);
+            }
+            return false;
+        }
+    }
+
+    /** Whether a process exists and is not a zombie. */
+    static boolean processAlive(int pid) {
+        if (pid <= 0) {
+            return false;
+        }
+        try {
+            String status = Files.readString(Paths.get("/proc/" + pid + "/stat"));
+            int close = status.lastIndexOf(')');
+            char state = close >= 0 && close + 2 < status.length() ? status.charAt(close + 2) : '?';
+            return state != 'Z' && state != 'X';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    // ------------------------------------------------------------------ list
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List ublk devices, their state and whether their server is alive.")
+    public static final class ListCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--json", description = "Print a JSON array.")
+        boolean json;
+
+        @Override
+        public Integer call() throws JsonProcessingException {
+            ArrayNode arr = ServerState.JSON.createArrayNode();
+            List<Integer> ids = UblkControl.deviceIds();
+            if (!ids.isEmpty() || UblkControl.driverLoaded()) {
+                try (UblkControl ctrl = UblkControl.open()) {
+                    for (int id : ids) {
+                        DevInfo info = ctrl.devInfo(id);
+                        if (info == null) {
+                            continue;
+                        }
+                        Params p = ctrl.getParams(id);
+                        ObjectNode n = arr.addObject();
+                        n.put("id", id);
+                        n.put("path", "/dev/ublkb" + id);
+                        n.put("state", stateName(info.state));
+                        boolean alive = processAlive(info.ublksrvPid);
+                        n.put("pid", info.ublksrvPid);
+                        n.put("server_alive", alive);
+                        n.put("queues", info.nrHwQueues);
+                        n.put("depth", info.queueDepth);
+                        n.put("size_bytes", p == null ? 0 : p.devSectors << 9);
+                        n.put("block_size", p == null ? 0 : 1 << p.logicalBsShift);
+                        ObjectNode st = ServerState.read(id);
+                        n.put("backend", st != null && alive && st.path("pid").asInt() == info.ublksrvPid ? st.path("backend").asText() : null);
+                        if (st != null && alive && st.has("requests")) {
+                            n.set("requests", st.get("requests"));
+                            n.set("queue_requests", st.get("queue_requests"));
+                        }
+                        ArrayNode flags = n.putArray("flags");
+                        featureNames(info.flags).forEach(flags::add);
+                    }
+                }
+            } else {
+                throw new UblkException("the kernel's ublk driver is not loaded: run 'modprobe ublk_drv' as root");
+            }
+            PrintWriter out = out(spec);
+            if (json) {
+                out.println(ServerState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
+                return 0;
+            }
+            if (arr.isEmpty()) {
+                out.println("no ublk devices");
+                return 0;
+            }
+            out.printf("%-4s %-13s %-9s %-6s %-6s %-10s %-8s %-13s %s%n", "ID", "DEVICE", "STATE", "QUEUES", "DEPTH", "SIZE", "PID", "SERVER", "BACKEND");
+            for (var n : arr) {
+                out.printf("%-4d %-13s %-9s %-6d %-6d %-10s %-8d %-13s %s%n",
+                        n.get("id").asInt(), n.get("path").asText(), n.get("state").asText(),
+                        n.get("queues").asInt(), n.get("depth").asInt(), human(n.get("size_bytes").asLong()),
+                        n.get("pid").asInt(), n.get("server_alive").asBoolean() ? "running" : "dead",
+                        n.get("backend").isNull() ? "-" : n.get("backend").asText());
+            }
+            return 0;
+        }
+    }
+
+    static String human(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return (v == Math.rint(v) ? String.valueOf((long) v) : String.format("%.1f", v)) + " " + units[u];
+    }
+
+    // ------------------------------------------------------------------ features
+
+    @Command(name = "features", mixinStandardHelpOptions = true, description = "Show the kernel ublk driver's feature bits, decoded.")
+    public static final class Features implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            long bits;
+            try (UblkControl ctrl = UblkControl.open()) {
+                bits = ctrl.features();
+            }
+            PrintWriter out = out(spec);
+            if (json) {
+                ObjectNode n = ServerState.JSON.createObjectNode();
+                n.put("features", String.format("0x%x", bits));
+                ArrayNode a = n.putArray("names");
+                featureNames(bits).forEach(a::add);
+                out.println(n);
+                return 0;
+            }
+            out.printf("ublk driver features: 0x%x%n", bits);
+            for (String name : featureNames(bits)) {
+                out.println("  " + name);
+            }
+            out.println("data movement used by 'ublk add --copy auto': "
+                    + ((bits & UBLK_F_USER_COPY) != 0 ? "user copy (pread/pwrite on /dev/ublkcN)" : "per-tag buffers"));
+            return 0;
+        }
+    }
 }

@@ -41,6 +41,8 @@ public final class UblkServer implements AutoCloseable {
         public long spinMicros = 50;
         public int maxIoBytes = DEFAULT_MAX_IO_BYTES;
         public boolean pin = true;
+        /** COOP_TASKRUN + TASKRUN_FLAG on the queue rings: no interrupt per request. */
+        public boolean coopTaskrun = false;
     }
 
     private final BlockDevice device;
@@ -89,10 +91,9 @@ public final class UblkServer implements AutoCloseable {
             default:
                 userCopy = (features & UBLK_F_USER_COPY) != 0;
         }
-        int maxQueues = Math.min(UBLK_MAX_NR_QUEUES, Runtime.getRuntime().availableProcessors());
-        if (config.queues < 1 || config.queues > maxQueues) {
+        if (config.queues < 1 || config.queues > UBLK_MAX_NR_QUEUES) {
             ctrl.close();
-            throw new UblkException("--queues must be 1.." + maxQueues + " (the kernel allows at most one queue per CPU)");
+            throw new UblkException("--queues must be 1.." + UBLK_MAX_NR_QUEUES + " (the kernel then limits it to the number of CPUs)");
         }
         if (config.depth < 1 || config.depth > UBLK_MAX_QUEUE_DEPTH) {
             ctrl.close();
@@ -115,8 +116,10 @@ public final class UblkServer implements AutoCloseable {
         int id = info.devId;
         int charFd = -1;
         long masks = 0;
-        UblkQueue[] queues = new UblkQueue[config.queues];
-        Thread[] threads = new Thread[config.queues];
+        // The kernel may grant fewer queues than asked (at most one per possible CPU).
+        int nq = info.nrHwQueues;
+        UblkQueue[] queues = new UblkQueue[nq];
+        Thread[] threads = new Thread[nq];
         try {
             int bs = device.blockSize();
             int shift = Integer.numberOfTrailingZeros(bs);
@@ -138,12 +141,12 @@ public final class UblkServer implements AutoCloseable {
             ctrl.setParams(id, p);
 
             charFd = openCharDevice(id);
-            CountDownLatch fetched = new CountDownLatch(config.queues);
+            CountDownLatch fetched = new CountDownLatch(nq);
             long spin = TimeUnit.MICROSECONDS.toNanos(config.spinMicros);
             if (config.pin) {
-                masks = UnsafeApi.allocateMemory((long) UblkControl.CPU_MASK_BYTES * config.queues);
+                masks = UnsafeApi.allocateMemory((long) UblkControl.CPU_MASK_BYTES * nq);
             }
-            for (int q = 0; q < config.queues; q++) {
+            for (int q = 0; q < nq; q++) {
                 long mask = 0;
                 if (masks != 0) {
                     mask = masks + (long) q * UblkControl.CPU_MASK_BYTES;
@@ -151,7 +154,7 @@ public final class UblkServer implements AutoCloseable {
                         mask = 0;
                     }
                 }
-                queues[q] = new UblkQueue(id, q, config.depth, charFd, userCopy, maxIo, device, spin, mask, fetched);
+                queues[q] = new UblkQueue(id, q, config.depth, charFd, userCopy, maxIo, device, spin, mask, config.coopTaskrun, fetched);
                 threads[q] = new Thread(queues[q], "ublk" + id + "-q" + q);
                 threads[q].setDaemon(true);
                 threads[q].start();
@@ -266,6 +269,27 @@ public final class UblkServer implements AutoCloseable {
 
     public UblkQueue queue(int q) {
         return queues[q];
+    }
+
+    /** Requests served so far per ublk op (index = UBLK_IO_OP_*), summed over queues; approximate while running. */
+    public long[] opCounts() {
+        long[] sum = new long[UblkQueue.OPS];
+        for (UblkQueue q : queues) {
+            long[] c = q.stats().ops;
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += c[i];
+            }
+        }
+        return sum;
+    }
+
+    /** Requests completed with an error so far, summed over queues. */
+    public long errorCount() {
+        long n = 0;
+        for (UblkQueue q : queues) {
+            n += q.stats().errors;
+        }
+        return n;
     }
 
     /** Blocks until every queue thread has ended (after STOP_DEV, from us or from another process). */

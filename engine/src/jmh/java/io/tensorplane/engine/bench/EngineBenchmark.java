@@ -51,6 +51,8 @@ public class EngineBenchmark {
     private IoChannel nullCh;
     private IoChannel memCh;
     private IoChannel meteredCh;
+    private BlockDevice latencyNull;
+    private IoChannel latencyCh;
     private long src;
     private long dst;
     private final Done done = new Done();
@@ -64,6 +66,8 @@ public class EngineBenchmark {
         nullCh = nullDev.openChannel();
         memCh = memDev.openChannel();
         meteredCh = meteredNull.openChannel();
+        latencyNull = Devices.open("null:1G,latency=0us");
+        latencyCh = latencyNull.openChannel();
         src = UnsafeApi.allocateMemory(LEN + 4096);
         dst = UnsafeApi.allocateMemory(LEN + 4096);
         src = (src + 4095) & ~4095L;
@@ -97,6 +101,8 @@ public class EngineBenchmark {
         nullDev.close();
         memDev.close();
         meteredNull.close();
+        latencyCh.close();
+        latencyNull.close();
     }
 
     /** Engine overhead: a 4 KiB write to the null backend (no data is touched). */
@@ -127,6 +133,19 @@ public class EngineBenchmark {
     @Benchmark
     public int meteredNullWrite4k() {
         meteredCh.write(8192, LEN, src, 0, done, tag++);
+        return done.result;
+    }
+
+    /**
+     * The deferred-completion path: the latency emulator with zero latency, so every completion is
+     * queued in its timer heap and delivered by the following poll() (two clock reads, heap push/pop).
+     */
+    @Benchmark
+    public int latency0NullWrite4k() {
+        latencyCh.write(8192, LEN, src, 0, done, tag++);
+        while (latencyCh.poll() == 0) {
+            Thread.onSpinWait();
+        }
         return done.result;
     }
 

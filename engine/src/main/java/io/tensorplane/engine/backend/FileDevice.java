@@ -31,8 +31,9 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>Flush is {@code fdatasync} ({@link FileChannel#force(boolean) force(false)}); a write with
  * {@link IoChannel#FLAG_FUA} is a write followed by {@code fdatasync}. With {@code direct} the file is
- * opened with {@code O_DIRECT}: buffers, offsets and lengths must then be aligned to the file system's
- * block size, and misaligned buffers complete with {@code -EINVAL}.
+ * opened with {@code O_DIRECT}: offsets and lengths are aligned by the block size check ({@code bs} must
+ * be at least the file system's block size), and a buffer whose address is not aligned (a Netty
+ * buffer, say) goes through a per-channel aligned bounce buffer that grows to the largest such I/O.
  *
  * <p>Discard: pure Java cannot punch holes, so discard is accepted as a hint and does nothing, and
  * {@link #discardZeroes()} is false. Write-zeroes writes zeros.
@@ -235,12 +236,35 @@ public final class FileDevice implements BlockDevice {
             return direct && (address & (alignment - 1)) != 0;
         }
 
+        /** An aligned buffer for O_DIRECT I/O from or to misaligned memory; grows only at a new maximum. */
+        private ByteBuffer bounce;
+        private long bounceAddress;
+
+        private long bounce(int length) {
+            if (bounce == null || bounce.capacity() < length) {
+                int bytes = Math.max(length, 64 * 1024);
+                bounce = ByteBuffer.allocateDirect(bytes + alignment).alignedSlice(alignment);
+                bounceAddress = BufferUtil.address(bounce);
+            }
+            return bounceAddress;
+        }
+
         @Override
         public void read(long offset, int length, long address, IoCompletion done, long tag) {
-            if (Bounds.invalid(offset, length, size, blockSize) || misaligned(address)) {
+            if (Bounds.invalid(offset, length, size, blockSize)) {
                 done.complete(tag, -Errno.EINVAL);
                 return;
             }
+            boolean viaBounce = misaligned(address);
+            long target = viaBounce ? bounce(length) : address;
+            int result = read(offset, length, target);
+            if (viaBounce && result > 0) {
+                UnsafeApi.copyMemory(target, address, length);
+            }
+            done.complete(tag, result);
+        }
+
+        private int read(long offset, int length, long address) {
             int result;
             try {
                 ByteBuffer b = at(address, length);
@@ -255,14 +279,19 @@ public final class FileDevice implements BlockDevice {
             } catch (IOException e) {
                 result = errno(e);
             }
-            done.complete(tag, result);
+            return result;
         }
 
         @Override
         public void write(long offset, int length, long address, int flags, IoCompletion done, long tag) {
-            if (Bounds.invalid(offset, length, size, blockSize) || misaligned(address)) {
+            if (Bounds.invalid(offset, length, size, blockSize)) {
                 done.complete(tag, -Errno.EINVAL);
                 return;
+            }
+            if (misaligned(address)) {
+                long aligned = bounce(length);
+                UnsafeApi.copyMemory(address, aligned, length);
+                address = aligned;
             }
             int result;
             try {

@@ -16,10 +16,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The device is cut into chunks of {@link #CHUNK_BYTES} that are allocated off-heap on their first
  * write and installed with a CAS into a two-level table (leaves of {@link #LEAF_CHUNKS} chunk
- * addresses, themselves installed with a CAS), so a 1 TiB device costs only what is written plus
- * 8 bytes per written 1 MiB. Reads of a chunk that was never written return zeros. Discard and
- * write-zeroes free whole chunks and zero partial ones. With a limit, a write that needs a chunk
- * beyond it completes with {@code -ENOSPC} (before any of its data is copied).
+ * addresses, themselves installed with a CAS), so a 1 TiB device costs only what is written. A chunk
+ * carries a bitmap of written blocks in front of its data, so its memory needs no zeroing when
+ * allocated (the kernel faults in only the pages that are written) and reads of unwritten blocks
+ * return zeros. Discard and write-zeroes free whole chunks and clear the bits of partial ones. With
+ * a limit (or when malloc fails), a write that needs a new chunk completes with {@code -ENOSPC}
+ * before any of its data is copied.
  *
  * <p><b>Concurrency.</b> The I/O path takes no lock and allocates nothing in steady state. Freeing
  * a chunk while another thread copies from it must not crash the JVM (1 MiB allocations are mmapped
@@ -59,6 +61,10 @@ public final class MemDevice implements BlockDevice {
     private final long size;
     private final int blockSize;
     private final long limit;
+    /** log2 of the block size: the granule of the written-block bitmap. */
+    private final int blockShift;
+    /** Bytes of the bitmap header in front of each chunk's data (a multiple of 64). */
+    private final long header;
     private final long[][] leaves;
     private final AtomicLong allocated = new AtomicLong();
     /** Open channels, copy-on-write under {@code this}; read by reclaimers. */
@@ -79,6 +85,8 @@ public final class MemDevice implements BlockDevice {
         this.size = size;
         this.blockSize = blockSize;
         this.limit = limit;
+        this.blockShift = Integer.numberOfTrailingZeros(blockSize);
+        this.header = (((CHUNK_BYTES >>> blockShift) / 8) + 63) & ~63L;
         long chunks = (size + CHUNK_MASK) >>> CHUNK_SHIFT;
         long leafCount = (chunks + LEAF_MASK) >>> LEAF_SHIFT;
         if (leafCount > Integer.MAX_VALUE - 8) {
@@ -189,8 +197,15 @@ public final class MemDevice implements BlockDevice {
             allocated.addAndGet(-bytes);
             return 0;
         }
-        long fresh = UnsafeApi.allocateMemory(bytes);
-        UnsafeApi.setMemory(fresh, bytes, (byte) 0);
+        long fresh;
+        try {
+            fresh = UnsafeApi.allocateMemory(header + bytes);
+        } catch (OutOfMemoryError e) {
+            // malloc failed: the device is full as far as this process can tell, the JVM lives on
+            allocated.addAndGet(-bytes);
+            return 0;
+        }
+        UnsafeApi.setMemory(fresh, header, (byte) 0); // the data is not touched: no page is faulted in here
         long[] leaf = leafFor(chunk);
         long won = (long) ADDRESS.compareAndExchange(leaf, (int) chunk & LEAF_MASK, 0L, fresh);
         if (won != 0) {
@@ -200,6 +215,94 @@ public final class MemDevice implements BlockDevice {
             return won;
         }
         return fresh;
+    }
+
+    // ---- Per-chunk data and the written-block bitmap -------------------------------------------
+    // A chunk is [header: one bit per block, 1 = written][data]. Memory is not zeroed when allocated
+    // (that would fault in all 256 pages of a chunk on the first 4 KiB write); instead a block reads
+    // as zeros until its bit is set, and discarding part of a chunk clears bits. Bits are set after
+    // the data is copied (CAS: a full fence) and read with volatile loads before data is copied out.
+
+    /** Mask of {@code count} bits starting at {@code bit} (count in 1..64, bit + count <= 64). */
+    private static long mask(int bit, long count) {
+        return (count == 64 ? -1L : (1L << count) - 1) << bit;
+    }
+
+    /** Whether every block in [first, end) of the chunk at base is written. */
+    private static boolean allWritten(long base, long first, long end) {
+        for (long b = first; b < end; ) {
+            int bit = (int) (b & 63);
+            long count = Math.min(64 - bit, end - b);
+            long m = mask(bit, count);
+            if ((UnsafeApi.getLongVolatile(null, base + ((b >>> 6) << 3)) & m) != m) {
+                return false;
+            }
+            b += count;
+        }
+        return true;
+    }
+
+    private static boolean written(long base, long block) {
+        return (UnsafeApi.getLongVolatile(null, base + ((block >>> 6) << 3)) & (1L << (block & 63))) != 0;
+    }
+
+    /** Sets (or clears) the bits of blocks [first, end); words already in that state cost one load. */
+    private static void mark(long base, long first, long end, boolean set) {
+        for (long b = first; b < end; ) {
+            int bit = (int) (b & 63);
+            long count = Math.min(64 - bit, end - b);
+            long m = mask(bit, count);
+            long address = base + ((b >>> 6) << 3);
+            while (true) {
+                long word = UnsafeApi.getLongVolatile(null, address);
+                long next = set ? word | m : word & ~m;
+                if (next == word || UnsafeApi.compareAndSetLong(null, address, word, next)) {
+                    break;
+                }
+            }
+            b += count;
+        }
+    }
+
+    /** Copies {@code n} bytes at {@code within} of a chunk (0: never written) to {@code dst}. */
+    private void readChunk(long base, long within, long n, long dst) {
+        if (base == 0) {
+            UnsafeApi.setMemory(dst, n, (byte) 0);
+            return;
+        }
+        long first = within >>> blockShift;
+        long end = (within + n) >>> blockShift;
+        if (allWritten(base, first, end)) {
+            UnsafeApi.copyMemory(base + header + within, dst, n);
+            return;
+        }
+        long runStart = first;
+        boolean runWritten = written(base, first);
+        for (long b = first + 1; b <= end; b++) {
+            boolean w = b < end && written(base, b);
+            if (b == end || w != runWritten) {
+                long from = runStart << blockShift;
+                long len = (b - runStart) << blockShift;
+                if (runWritten) {
+                    UnsafeApi.copyMemory(base + header + from, dst + (from - within), len);
+                } else {
+                    UnsafeApi.setMemory(dst + (from - within), len, (byte) 0);
+                }
+                runStart = b;
+                runWritten = w;
+            }
+        }
+    }
+
+    /** Copies {@code n} bytes from {@code src} into a chunk at {@code within} and marks the blocks written. */
+    private void writeChunk(long base, long within, long n, long src) {
+        UnsafeApi.copyMemory(src, base + header + within, n);
+        mark(base, within >>> blockShift, (within + n) >>> blockShift, true);
+    }
+
+    /** Makes {@code n} bytes of a chunk at {@code within} read as zeros. */
+    private void zeroChunk(long base, long within, long n) {
+        mark(base, within >>> blockShift, (within + n) >>> blockShift, false);
     }
 
     /** Padding before the sequence, so that it shares no cache line with other objects' fields. */
@@ -245,12 +348,7 @@ public final class MemDevice implements BlockDevice {
             enter();
             long first = offset >>> CHUNK_SHIFT;
             if (length > 0 && first == (offset + length - 1) >>> CHUNK_SHIFT) {
-                long base = chunkAddress(first);
-                if (base == 0) {
-                    UnsafeApi.setMemory(address, length, (byte) 0);
-                } else {
-                    UnsafeApi.copyMemory(base + (offset & CHUNK_MASK), address, length);
-                }
+                readChunk(chunkAddress(first), offset & CHUNK_MASK, length, address);
                 exit();
                 done.complete(tag, length);
                 return;
@@ -262,12 +360,7 @@ public final class MemDevice implements BlockDevice {
                 long chunk = pos >>> CHUNK_SHIFT;
                 long within = pos & CHUNK_MASK;
                 long n = Math.min(remaining, CHUNK_BYTES - within);
-                long base = chunkAddress(chunk);
-                if (base == 0) {
-                    UnsafeApi.setMemory(dst, n, (byte) 0);
-                } else {
-                    UnsafeApi.copyMemory(base + within, dst, n);
-                }
+                readChunk(chunkAddress(chunk), within, n, dst);
                 pos += n;
                 dst += n;
                 remaining -= n;
@@ -292,7 +385,7 @@ public final class MemDevice implements BlockDevice {
                     done.complete(tag, -Errno.ENOSPC);
                     return;
                 }
-                UnsafeApi.copyMemory(address, base + (offset & CHUNK_MASK), length);
+                writeChunk(base, offset & CHUNK_MASK, length, address);
                 exit();
                 done.complete(tag, length);
                 return;
@@ -325,7 +418,7 @@ public final class MemDevice implements BlockDevice {
                         return;
                     }
                 }
-                UnsafeApi.copyMemory(src, base + within, n);
+                writeChunk(base, within, n, src);
                 pos += n;
                 src += n;
                 remaining -= n;
@@ -384,7 +477,7 @@ public final class MemDevice implements BlockDevice {
                             }
                         }
                     } else {
-                        UnsafeApi.setMemory(base + within, n, (byte) 0);
+                        zeroChunk(base, within, n);
                     }
                 }
                 pos += n;

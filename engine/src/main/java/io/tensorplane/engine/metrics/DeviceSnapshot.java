@@ -6,11 +6,16 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A point-in-time view of a metered device: per-operation totals and latency percentiles, and the
- * operations in flight. Rates (IOPS, bytes per second) are the difference of two snapshots divided
- * by {@link #nanoTime()} difference; see {@link #ratesSince(DeviceSnapshot)}.
+ * A point-in-time view of a metered device: per-operation totals and latency percentiles since the
+ * device was metered, and the operations in flight. Rates (IOPS, bytes per second) and the latency
+ * percentiles of an interval come from two snapshots: {@link #since(DeviceSnapshot, IoOp)},
+ * {@link #ratesSince(DeviceSnapshot)}.
+ *
+ * @param latencyBuckets per operation (by ordinal), the merged {@link LatencyHistogram} bucket counts;
+ *                       shared arrays, do not modify
  */
-public record DeviceSnapshot(String name, String spec, long nanoTime, int inFlight, List<OpSnapshot> ops) {
+public record DeviceSnapshot(String name, String spec, long nanoTime, int inFlight, List<OpSnapshot> ops,
+                             long[][] latencyBuckets) {
 
     public OpSnapshot op(IoOp op) {
         return ops.get(op.ordinal());
@@ -34,20 +39,38 @@ public record DeviceSnapshot(String name, String spec, long nanoTime, int inFlig
         return n;
     }
 
-    /** A line per operation with IOPS and bandwidth since an earlier snapshot of the same device. */
+    /**
+     * Totals and latency percentiles of one operation kind between an earlier snapshot of the same
+     * device and this one.
+     */
+    public OpSnapshot since(DeviceSnapshot earlier, IoOp op) {
+        int o = op.ordinal();
+        long[] now = latencyBuckets[o];
+        long[] then = earlier.latencyBuckets[o];
+        long[] diff = new long[now.length];
+        for (int i = 0; i < now.length; i++) {
+            diff[i] = Math.max(0, now[i] - then[i]);
+        }
+        OpSnapshot a = op(op);
+        OpSnapshot b = earlier.op(op);
+        return new OpSnapshot(op, a.ops() - b.ops(), a.bytes() - b.bytes(), a.errors() - b.errors(),
+                LatencyHistogram.valueAtPercentile(diff, 50), LatencyHistogram.valueAtPercentile(diff, 99),
+                LatencyHistogram.valueAtPercentile(diff, 99.9), LatencyHistogram.mean(diff));
+    }
+
+    /** A line per operation with IOPS, bandwidth and latency percentiles since an earlier snapshot of the same device. */
     public String ratesSince(DeviceSnapshot earlier) {
         double seconds = Math.max(1e-9, (nanoTime - earlier.nanoTime) / 1e9);
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%s (%s): %.1f s, in flight %d%n", name, spec, seconds, inFlight));
         for (IoOp op : IoOp.ALL) {
-            OpSnapshot now = op(op);
-            OpSnapshot then = earlier.op(op);
-            long n = now.ops() - then.ops();
-            if (n == 0) {
+            OpSnapshot d = since(earlier, op);
+            if (d.ops() == 0) {
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "  %-12s %10.0f IOPS %10.1f MiB/s  errors %d%n", op.tag(), n / seconds,
-                    (now.bytes() - then.bytes()) / seconds / (1 << 20), now.errors() - then.errors()));
+            sb.append(String.format(Locale.ROOT, "  %-12s %10.0f IOPS %10.1f MiB/s  errors %d  p50 %.2f us  p99 %.2f us  p99.9 %.2f us%n",
+                    op.tag(), d.ops() / seconds, d.bytes() / seconds / (1 << 20), d.errors(),
+                    d.p50Nanos() / 1e3, d.p99Nanos() / 1e3, d.p999Nanos() / 1e3));
         }
         return sb.toString();
     }

@@ -128,7 +128,7 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
                     LatencyHistogram.valueAtPercentile(h, 50), LatencyHistogram.valueAtPercentile(h, 99),
                     LatencyHistogram.valueAtPercentile(h, 99.9), LatencyHistogram.mean(h)));
         }
-        DeviceSnapshot s = new DeviceSnapshot(name, spec(), System.nanoTime(), inFlight, List.copyOf(ops));
+        DeviceSnapshot s = new DeviceSnapshot(name, spec(), System.nanoTime(), inFlight, List.copyOf(ops), hist);
         cached = s;
         return s;
     }

@@ -7,7 +7,8 @@ import java.util.ServiceLoader;
  * own (it must not depend on JNA); a module that has it (e.g. the ublk server, which uses JNA for
  * {@code sched_setaffinity}) provides an implementation through {@link ServiceLoader}
  * ({@code META-INF/services/io.tensorplane.engine.poll.CpuAffinity}) or {@link #install(CpuAffinity)}.
- * Without one, pinning is a no-op that reports {@code false}.
+ * Without one, the engine falls back to running util-linux {@code taskset} once per pinned thread
+ * (when it is installed), else pinning is a no-op that reports {@code false}.
  */
 public interface CpuAffinity {
     /**
@@ -20,12 +21,15 @@ public interface CpuAffinity {
     /** A short name for messages, e.g. {@code sched_setaffinity}. */
     String name();
 
-    /** The implementation in use: one installed explicitly, else the first found by ServiceLoader, else a no-op. */
+    /**
+     * The implementation in use: one installed explicitly, else the first found by ServiceLoader, else
+     * {@code taskset} if available, else a no-op.
+     */
     static CpuAffinity installed() {
         return Holder.current();
     }
 
-    /** Installs an implementation for this process (replaces any found by ServiceLoader). */
+    /** Installs an implementation for this process (replaces any found by ServiceLoader); null restores the default. */
     static void install(CpuAffinity affinity) {
         Holder.install(affinity);
     }
@@ -56,7 +60,13 @@ public interface CpuAffinity {
                 synchronized (Holder.class) {
                     c = current;
                     if (c == null) {
-                        c = ServiceLoader.load(CpuAffinity.class).findFirst().orElse(NONE);
+                        c = ServiceLoader.load(CpuAffinity.class).findFirst().orElse(null);
+                        if (c == null) {
+                            c = TasksetAffinity.detect();
+                        }
+                        if (c == null) {
+                            c = NONE;
+                        }
                         current = c;
                     }
                 }
@@ -64,8 +74,9 @@ public interface CpuAffinity {
             return c;
         }
 
+        /** Installs an implementation; null goes back to the default choice. */
         static synchronized void install(CpuAffinity affinity) {
-            current = affinity == null ? NONE : affinity;
+            current = affinity;
         }
     }
 }

@@ -4,7 +4,7 @@ import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.BlockDeviceContractTest;
 import io.tensorplane.engine.Devices;
 
-/** A 1 TiB sparse mem device with 4 KiB blocks and a size that is not a multiple of the chunk size. */
+/** A 1 TiB sparse mem device with 4 KiB blocks. */
 class Mem4kDeviceContractTest extends BlockDeviceContractTest {
     @Override
     protected BlockDevice open() {

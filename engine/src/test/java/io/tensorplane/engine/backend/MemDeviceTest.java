@@ -7,6 +7,7 @@ import io.tensorplane.engine.IoChannel;
 import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +47,40 @@ class MemDeviceTest {
             assertEquals(0, io.discard(0, 1L << 40));
             assertEquals(0, dev.allocatedBytes(), "discarding the device frees everything");
             io.assertAllCompletedOnce();
+        }
+    }
+
+    /** Unwritten and discarded blocks inside a chunk read as zeros, written ones as data, in any mix. */
+    @Test
+    void blocksOfAChunkReadBackAsWrittenOrZeros() {
+        for (int bs : new int[] {512, 4096}) {
+            try (MemDevice dev = (MemDevice) Devices.open("mem:4M,bs=" + bs); Io io = new Io(dev.openChannel())) {
+                int span = 64 * bs; // crosses bitmap words for both block sizes
+                long base = MIB - span / 2; // and a chunk boundary
+                ByteBuffer data = Io.pattern(bs, 3);
+                ByteBuffer expected = Io.buffer(2 * span);
+                for (int b = 0; b < 2 * span / bs; b++) {
+                    if (b % 3 == 0 || (b >= 20 && b < 90)) {
+                        assertEquals(bs, io.write(base + (long) b * bs, bs, data));
+                        expected.put(b * bs, data, 0, bs);
+                    }
+                }
+                assertEquals(0, io.discard(base + 40L * bs, 30L * bs));
+                for (int i = 40 * bs; i < 70 * bs; i++) {
+                    expected.put(i, (byte) 0);
+                }
+                assertEquals(bs, io.write(base + 50L * bs, bs, data));
+                expected.put(50 * bs, data, 0, bs);
+                ByteBuffer in = Io.filled(2 * span, (byte) 0x5A);
+                assertEquals(2 * span, io.read(base, 2 * span, in));
+                Io.assertSame(expected, in, 2 * span, "mixed blocks with bs " + bs);
+                for (int b = 0; b < 2 * span / bs; b++) {
+                    ByteBuffer one = Io.filled(bs, (byte) 0x5A);
+                    assertEquals(bs, io.read(base + (long) b * bs, bs, one));
+                    Io.assertSame(expected.duplicate().position(b * bs).slice(), one, bs, "block " + b + " with bs " + bs);
+                }
+                io.assertAllCompletedOnce();
+            }
         }
     }
 
@@ -121,6 +156,7 @@ class MemDeviceTest {
                     } finally {
                         ch.close();
                         ops.addAndGet(n);
+                        Reference.reachabilityFence(buf);
                     }
                 }, "mem-stress-" + t));
             }

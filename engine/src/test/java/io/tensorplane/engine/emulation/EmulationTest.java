@@ -8,6 +8,7 @@ import io.tensorplane.engine.IoChannel;
 import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.BitSet;
 
@@ -33,6 +34,7 @@ class EmulationTest {
                     failed.set(i);
                 }
             }
+            Reference.reachabilityFence(b);
         }
         return failed;
     }
@@ -90,6 +92,7 @@ class EmulationTest {
             long elapsed = System.nanoTime() - start;
             assertEquals(4096, result[0]);
             assertTrue(elapsed >= 20_000_000, "delivered after " + elapsed + " ns");
+            Reference.reachabilityFence(b);
             assertEquals(0, ch.inFlight());
         }
     }
@@ -119,6 +122,40 @@ class EmulationTest {
         }
     }
 
+    /**
+     * The timer heap delivers every completion that is due at a poll: the test recomputes each
+     * operation's jitter from the seed (same SplitMix64 stream as the device's first channel), bounds
+     * its due time from above, and checks that no poll that started after it leaves it undelivered.
+     */
+    @Test
+    void everyPollDeliversEverythingThatIsDue() {
+        long seed = 77;
+        long base = 50_000;
+        long jitter = 3_000_000;
+        int n = 600;
+        try (BlockDevice dev = new LatencyDevice(Devices.open("null:1G"), LatencyModel.fixed(base).withJitter(jitter), seed);
+             IoChannel ch = dev.openChannel()) {
+            SplitMix64 replica = new SplitMix64(~seed, 0);
+            long[] latestDue = new long[n];
+            boolean[] delivered = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                ch.flush((t, r) -> delivered[(int) t] = true, i);
+                latestDue[i] = System.nanoTime() + base + replica.nextLong(jitter);
+            }
+            int remaining = n;
+            while (remaining > 0) {
+                long pollStart = System.nanoTime();
+                remaining -= ch.poll();
+                for (int i = 0; i < n; i++) {
+                    if (!delivered[i] && latestDue[i] <= pollStart) {
+                        throw new AssertionError("flush " + i + " was due before a poll that did not deliver it");
+                    }
+                }
+            }
+            assertEquals(0, ch.inFlight());
+        }
+    }
+
     @Test
     void callbacksMaySubmitAgainFromPoll() {
         try (BlockDevice dev = Devices.open("mem:16M,latency=1us"); IoChannel ch = dev.openChannel()) {
@@ -136,6 +173,7 @@ class EmulationTest {
             while (done[0] < 1000) {
                 ch.poll();
             }
+            Reference.reachabilityFence(b);
             assertEquals(0, ch.inFlight());
         }
     }

@@ -9,6 +9,7 @@ import io.tensorplane.engine.IoOp;
 import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,9 +55,35 @@ class MetricsTest {
     }
 
     @Test
+    void intervalsBetweenTwoSnapshotsHaveTheirOwnCountsAndPercentiles() {
+        try (MeteredDevice dev = Metrics.meter(Devices.open("mem:16M,latency=100us"), "m4"); Io io = new Io(dev.openChannel())) {
+            ByteBuffer b = Io.buffer(4096);
+            for (int i = 0; i < 200; i++) {
+                io.write(i * 4096L, 4096, b);
+            }
+            DeviceSnapshot first = dev.snapshot();
+            DeviceSnapshot idle = dev.snapshot();
+            assertEquals(0, idle.since(first, IoOp.WRITE).ops());
+            assertEquals(0, idle.since(first, IoOp.WRITE).p99Nanos(), "no I/O in the interval, no percentile");
+            for (int i = 0; i < 50; i++) {
+                io.read(i * 4096L, 4096, b);
+            }
+            DeviceSnapshot second = dev.snapshot();
+            OpSnapshot reads = second.since(first, IoOp.READ);
+            assertEquals(50, reads.ops());
+            assertEquals(50 * 4096, reads.bytes());
+            assertTrue(reads.p50Nanos() >= 100_000, "interval read p50 " + reads.p50Nanos());
+            assertEquals(0, second.since(first, IoOp.WRITE).ops(), "the writes were before the interval");
+            String rates = second.ratesSince(first);
+            assertTrue(rates.contains("read") && !rates.contains("write") && rates.contains("p99"), rates);
+        }
+    }
+
+    @Test
     void queueDepthCountsWhatIsInFlight() {
         try (MeteredDevice dev = Metrics.meter(Devices.open("null:16M,latency=10ms"), "m2"); IoChannel ch = dev.openChannel()) {
-            long addr = BufferUtil.address(ByteBuffer.allocateDirect(4096));
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            long addr = BufferUtil.address(buf);
             int[] done = new int[1];
             for (int i = 0; i < 8; i++) {
                 ch.read(i * 4096L, 4096, addr, (t, r) -> done[0]++, i);
@@ -67,6 +94,7 @@ class MetricsTest {
                 ch.poll();
             }
             assertEquals(0, dev.snapshot().inFlight());
+            Reference.reachabilityFence(buf);
         }
     }
 

@@ -10,7 +10,10 @@ import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class PollerTest {
     @Test
@@ -120,7 +124,6 @@ class PollerTest {
                 return "fake";
             }
         };
-        assertEquals(CpuAffinity.NONE, CpuAffinity.installed(), "no implementation in the engine itself");
         CpuAffinity.install(fake);
         try {
             AtomicLong a = new AtomicLong();
@@ -140,8 +143,39 @@ class PollerTest {
         } finally {
             CpuAffinity.install(null);
         }
-        assertEquals(CpuAffinity.NONE, CpuAffinity.installed());
+        assertNotEquals(fake, CpuAffinity.installed(), "install(null) restores the default");
         assertTrue(CpuAffinity.NONE.name().equals("none") && !CpuAffinity.NONE.pinCurrentThread(0));
+    }
+
+    /** Without an installed implementation the engine pins with taskset, for real. */
+    @Test
+    void tasksetPinsAPollerThreadForReal() throws Exception {
+        CpuAffinity affinity = TasksetAffinity.detect();
+        assumeTrue(affinity != null, "taskset (util-linux) or /proc/thread-self is not available");
+        assertEquals("taskset", CpuAffinity.installed().name());
+        int cpu = Runtime.getRuntime().availableProcessors() - 1;
+        AtomicReference<String> allowed = new AtomicReference<>();
+        AtomicLong work = new AtomicLong();
+        Poller p = Poller.of("pinned", () -> { }, () -> {
+            if (allowed.get() == null) {
+                try {
+                    for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
+                        if (line.startsWith("Cpus_allowed_list:")) {
+                            allowed.set(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    allowed.set("unreadable: " + e);
+                }
+            }
+            work.incrementAndGet();
+            return 0;
+        }, () -> { });
+        try (PollerGroup g = PollerGroup.start(PollerConfig.defaults().withCpus(cpu).withIdle("park"), List.of(p))) {
+            awaitAtLeast(work, 1);
+            assertEquals(1, g.pinnedThreads());
+        }
+        assertEquals(Integer.toString(cpu), allowed.get(), "the poller thread's allowed CPUs");
     }
 
     /** A poller that owns an I/O channel: opens it on its own thread, submits and polls deferred completions. */
@@ -151,7 +185,8 @@ class PollerTest {
             AtomicLong completed = new AtomicLong();
             AtomicInteger errors = new AtomicInteger();
             AtomicReference<IoChannel> channel = new AtomicReference<>();
-            long addr = BufferUtil.address(ByteBuffer.allocateDirect(4096));
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            long addr = BufferUtil.address(buf);
             long[] next = {0};
             Poller p = Poller.of("io", () -> channel.set(dev.openChannel()), () -> {
                 IoChannel ch = channel.get();
@@ -172,6 +207,7 @@ class PollerTest {
                 awaitAtLeast(completed, 2000);
                 assertEquals(1, g.threads().size());
             }
+            Reference.reachabilityFence(buf); // the poller thread wrote from it until the group closed
             assertEquals(0, errors.get());
         }
     }

@@ -68,6 +68,10 @@ final class AgentGuest implements Guest {
                         "--java-home", System.getProperty("java.home"),
                         "--mem", System.getProperty("tensorplane.testbed.mem", "3G")));
                 pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(hostLog.toFile());
+                String env = Testbed.preparedEnvFile();
+                if (env != null) {
+                    pb.environment().put("TENSORPLANE_PREPARED", env);
+                }
             } else {
                 Files.createDirectories(share.resolve(".testbed/cmd"));
                 Files.createDirectories(share.resolve(".testbed/out"));
@@ -130,7 +134,9 @@ final class AgentGuest implements Guest {
         // the agent enforces the limit itself; the host waits a little longer before it declares the guest lost
         long deadline = start + TimeUnit.SECONDS.toNanos(secs + 30);
         long sleep = 1;
-        while (!Files.exists(rc)) {
+        String code;
+        // the agent writes "<exit code>\n" in one write; an empty or partial file means "not yet"
+        while (!(code = Files.exists(rc) ? Testbed.readString(rc) : "").endsWith("\n")) {
             if (!process.isAlive()) {
                 throw new TestbedException("the test bed guest " + name + " died while running: " + command + diagnostics());
             }
@@ -143,10 +149,9 @@ final class AgentGuest implements Guest {
             sleep = Math.min(20, sleep * 2);
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        String code = Testbed.readString(rc).strip();
         int exit;
         try {
-            exit = Integer.parseInt(code);
+            exit = Integer.parseInt(code.strip());
         } catch (NumberFormatException e) {
             throw new TestbedException("guest " + name + " wrote a bad exit code '" + code + "' for: " + command, e);
         }

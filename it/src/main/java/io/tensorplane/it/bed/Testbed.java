@@ -35,6 +35,7 @@ public final class Testbed {
     private static final Object LOCK = new Object();
     private static Mode mode;
     private static boolean prepared;
+    private static String envFile;
 
     private Testbed() {
     }
@@ -116,6 +117,15 @@ public final class Testbed {
                 throw new TestbedException("test bed preparation failed (exit " + rc + "): " + tailOf(log, 20) + "\n(full output: " + log + ")");
             }
             prepared = true;
+            String last = tailOf(log, 1).strip();
+            envFile = last.endsWith(".env") && Files.isRegularFile(Path.of(last)) ? last : null;
+        }
+    }
+
+    /** The env file {@code prepare} wrote (kernel, initramfs, module tree), or null. */
+    static String preparedEnvFile() {
+        synchronized (LOCK) {
+            return envFile;
         }
     }
 

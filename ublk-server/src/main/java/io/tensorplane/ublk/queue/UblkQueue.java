@@ -30,6 +30,8 @@ import org.agrona.UnsafeApi;
  * state are all preallocated, and the queue itself is the {@link CqeHandler} and {@link IoCompletion}.
  */
 public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
+    /** Size of the per-op counter array (ops 0..7). */
+    public static final int OPS = 8;
     private final int devId;
     private final int qId;
     private final int depth;
@@ -39,6 +41,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private final BlockDevice device;
     private final long spinNanos;
     private final long cpuMask;          // 0: no pinning
+    private final boolean coopTaskrun;
     private final CountDownLatch fetched;
     private final QueueStats stats = new QueueStats();
 
@@ -59,7 +62,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
      * @param fetched   counted down once this queue has submitted FETCH_REQ for every tag (or failed)
      */
     public UblkQueue(int devId, int qId, int depth, int charFd, boolean userCopy, int maxIoBytes,
-                     BlockDevice device, long spinNanos, long cpuMask, CountDownLatch fetched) {
+                     BlockDevice device, long spinNanos, long cpuMask, boolean coopTaskrun, CountDownLatch fetched) {
         this.devId = devId;
         this.qId = qId;
         this.depth = depth;
@@ -70,6 +73,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         this.spinNanos = spinNanos;
         this.cpuMask = cpuMask;
         this.fetched = fetched;
+        this.coopTaskrun = coopTaskrun;
         this.tagOp = new int[depth];
     }
 
@@ -126,7 +130,12 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             bufs = 0;
             throw new ErrnoException("mmap of " + bufBytes + " bytes of I/O buffers", LibC.errno());
         }
-        ring = IoUring.create(depth, 2 * depth, IoUringLayout.IORING_SETUP_SINGLE_ISSUER);
+        // With cooperative task running the kernel does not interrupt this thread for each request;
+        // it raises IORING_SQ_TASKRUN instead, which the spin loop watches, and any system call we
+        // make anyway (commits, user copy) delivers the requests.
+        int flags = IoUringLayout.IORING_SETUP_SINGLE_ISSUER
+                | (coopTaskrun ? IoUringLayout.IORING_SETUP_COOP_TASKRUN | IoUringLayout.IORING_SETUP_TASKRUN_FLAG : 0);
+        ring = IoUring.create(depth, 2 * depth, flags);
         ring.registerFiles(charFd);
         channel = device.openChannel();
         for (int tag = 0; tag < depth; tag++) {
@@ -164,6 +173,10 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                 submit(0);
                 continue;
             }
+            if (coopTaskrun && ring.taskRunPending()) {
+                reap();
+                continue;
+            }
             if (channel.inFlight() > 0) {
                 Thread.onSpinWait();
                 continue;
@@ -183,6 +196,14 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             submit(1);
             idleSince = 0;
         }
+    }
+
+    private void reap() {
+        int r = ring.submitAndReap();
+        if (r < 0 && r != -LibC.EINTR && r != -LibC.EAGAIN && r != -LibC.EBUSY) {
+            throw new ErrnoException("io_uring_enter on queue " + qId, -r);
+        }
+        stats.enters++;
     }
 
     private void submit(int minComplete) {
@@ -213,6 +234,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         int op = opFlags & 0xff;
         tagOp[tag] = op;
         stats.requests++;
+        stats.ops[op & (OPS - 1)]++;
         long buf = bufs + (long) tag * maxIoBytes;
         switch (op) {
             case UBLK_IO_OP_READ: {
@@ -324,5 +346,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         public long errors;
         public long enters;
         public long waits;
+        /** Requests per UBLK_IO_OP_* (READ, WRITE, FLUSH, DISCARD, WRITE_SAME, WRITE_ZEROES). */
+        public final long[] ops = new long[OPS];
     }
 }

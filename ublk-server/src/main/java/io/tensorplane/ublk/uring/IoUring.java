@@ -20,6 +20,7 @@ public final class IoUring implements AutoCloseable {
     private final int sqMask;
     private final long sqHead;   // kernel writes (consumer); we read with acquire
     private final long sqTail;   // we write (producer) with release
+    private final long sqFlags;  // kernel writes: IORING_SQ_TASKRUN etc.
     private final long sqes;
     private final int cqMask;
     private final int cqEntries;
@@ -80,6 +81,7 @@ public final class IoUring implements AutoCloseable {
         this.sqesBytes = (long) sqeSize * sqEntries;
         this.sqHead = sqMap + UnsafeApi.getInt(sq + SQ_OFF_HEAD);
         this.sqTail = sqMap + UnsafeApi.getInt(sq + SQ_OFF_TAIL);
+        this.sqFlags = sqMap + UnsafeApi.getInt(sq + SQ_OFF_FLAGS);
         this.sqMask = UnsafeApi.getInt(sqMap + UnsafeApi.getInt(sq + SQ_OFF_RING_MASK));
         long sqArray = sqMap + UnsafeApi.getInt(sq + SQ_OFF_ARRAY);
         this.cqHead = cqMap + UnsafeApi.getInt(cq + CQ_OFF_HEAD);
@@ -194,6 +196,28 @@ public final class IoUring implements AutoCloseable {
             return -LibC.errno();
         }
         return (int) r;
+    }
+
+    /**
+     * Submits and runs pending task work (completions the kernel queued for this thread) without
+     * waiting: {@code io_uring_enter(toSubmit, 0, GETEVENTS)}.
+     */
+    public int submitAndReap() {
+        UnsafeApi.putIntRelease(null, sqTail, sqLocalTail);
+        int toSubmit = sqLocalTail - UnsafeApi.getIntAcquire(null, sqHead);
+        long r = LibC.ioUringEnter(ringFd, toSubmit, 0, IORING_ENTER_GETEVENTS);
+        if (r < 0) {
+            return -LibC.errno();
+        }
+        return (int) r;
+    }
+
+    /**
+     * Whether the kernel has queued task work for this ring (with {@code IORING_SETUP_TASKRUN_FLAG}):
+     * one acquire load; a system call then delivers the completions.
+     */
+    public boolean taskRunPending() {
+        return (UnsafeApi.getIntAcquire(null, sqFlags) & IORING_SQ_TASKRUN) != 0;
     }
 
     /** Submits without waiting. */

@@ -83,6 +83,11 @@ public final class IoUringLayout {
     public static final int IORING_SETUP_SINGLE_ISSUER = 1 << 12;
     public static final int IORING_SETUP_DEFER_TASKRUN = 1 << 13;
 
+    // sq ring flags (shared, written by the kernel)
+    public static final int IORING_SQ_NEED_WAKEUP = 1 << 0;
+    public static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
+    public static final int IORING_SQ_TASKRUN = 1 << 2;
+
     // features
     public static final int IORING_FEAT_SINGLE_MMAP = 1;
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# ublk benchmark (not a test): fio 4 KiB randread and randwrite at QD 1, 16 and 128 on Tensorplane ublk devices
+# with the null and mem backends, beside the kernel's null_blk measured in the same run.
+# Prints IOPS, mean latency and the ratio to null_blk for each point, as a Markdown table.
+#
+# Run it in the test bed:   it/testbed/run-in-vm it/bench/ublk-bench.sh
+# Environment:
+#   FIO_RUNTIME       seconds per point (default 8)
+#   BENCH_BACKENDS    backends to measure (default "null:16G mem:1G")
+#   BENCH_RW          workloads (default "randread randwrite")
+#   BENCH_QDS         queue depths (default "1 16 128")
+#   UBLK_ADD_ARGS     extra 'ublk add' options (default "--queues 1 --depth 128")
+#   BENCH_JAVA_OPTS   JVM options of the server (default "-XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m")
+set -uo pipefail
+repo=${TP_REPO:-$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)}
+# shellcheck disable=SC1091
+. "$repo/it/testbed/guest-lib.sh"
+jar=${TP_JAR:-$repo/launcher/target/tensorplane.jar}
+export FIO_RUNTIME=${FIO_RUNTIME:-8}
+backends=${BENCH_BACKENDS:-null:16G mem:1G}
+rws=${BENCH_RW:-randread randwrite}
+qds=${BENCH_QDS:-1 16 128}
+add_args=${UBLK_ADD_ARGS:---queues 1 --depth 128}
+java_opts=${BENCH_JAVA_OPTS:--XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m}
+
+tp() { # shellcheck disable=SC2086
+  java $java_opts -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
+
+tp_modprobe ublk_drv || exit 1
+nullb_load 16 || exit 1
+
+declare -A iops lat
+measure() { # label dev
+  local label=$1 dev=$2 rw qd r
+  for rw in $rws; do
+    for qd in $qds; do
+      r=$(fio_point "$dev" "$rw" "$qd") || return 1
+      iops[$label,$rw,$qd]=${r% *}
+      lat[$label,$rw,$qd]=${r#* }
+      echo "bench: $label $rw QD$qd: ${r% *} IOPS, ${r#* } us" >&2
+    done
+  done
+}
+
+labels=("null_blk")
+measure null_blk /dev/nullb0 || exit 1
+for b in $backends; do
+  # shellcheck disable=SC2086
+  out=$(tp ublk add --backend "$b" $add_args) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
+  dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
+  id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")
+  echo "bench: $b on $dev ($out)" >&2
+  # warm the server's JIT before measuring
+  fio --name=warm --filename="$dev" --rw=randrw --bs=4k --iodepth=16 --ioengine=io_uring --direct=1 --runtime=4 \
+      --time_based --size=256M --output=/dev/null >/dev/null 2>&1
+  label="ublk $b"
+  labels+=("$label")
+  measure "$label" "$dev" || exit 1
+  tp ublk del --id "$id" >/dev/null || exit 1
+done
+
+echo
+echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point; $(nproc) vCPU; kernel $(uname -r); ublk add $add_args"
+echo
+hdr="| device | workload |"; sep="|---|---|"
+for qd in $qds; do hdr="$hdr QD$qd IOPS | QD$qd mean lat (us) | QD$qd IOPS vs null_blk | QD$qd lat vs null_blk |"; sep="$sep---:|---:|---:|---:|"; done
+echo "$hdr"; echo "$sep"
+for label in "${labels[@]}"; do
+  for rw in $rws; do
+    row="| $label | $rw |"
+    for qd in $qds; do
+      i=${iops[$label,$rw,$qd]} l=${lat[$label,$rw,$qd]}
+      bi=${iops[null_blk,$rw,$qd]} bl=${lat[null_blk,$rw,$qd]}
+      row="$row $i | $l | $(awk -v a="$i" -v b="$bi" 'BEGIN{printf "%.2fx", b>0?a/b:0}') | $(awk -v a="$l" -v b="$bl" 'BEGIN{printf "%.1fx", b>0?a/b:0}') |"
+    done
+    echo "$row"
+  done
+done
