@@ -11,6 +11,7 @@ tp() { java -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
 step() { printf '\n== %s\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
+dmesg -n 1 2>/dev/null || true   # keep kernel messages off the console: the demo prints what matters
 tp_modprobe ublk_drv ext4 >/dev/null
 step "The kernel's ublk driver, as Tensorplane sees it"
 tp ublk features
@@ -45,7 +46,11 @@ if tp nvmf --help 2>/dev/null | grep -q serve; then
   tp nvmf serve --listen 127.0.0.1:4420 --subsystem "$nqn" --ns mem:256M > /tmp/tp-nvmf.log 2>&1 &
   server=$!
   trap 'nvme disconnect -n "$nqn" >/dev/null 2>&1 || true; kill "$server" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 60); do nvme discover -t tcp -a 127.0.0.1 -s 4420 >/dev/null 2>&1 && break; sleep 0.5; done
+  for _ in $(seq 1 240); do   # the JVM starts slowly under emulation: wait until the port listens
+    ss -Hltn 'sport = :4420' 2>/dev/null | grep -q . && break
+    kill -0 "$server" 2>/dev/null || { echo "demo: nvmf serve exited:"; cat /tmp/tp-nvmf.log; exit 1; }
+    sleep 0.5
+  done
   show nvme discover -t tcp -a 127.0.0.1 -s 4420
   ns=$(nvme_connect_tcp "$nqn" 4420 127.0.0.1)
   show nvme list
