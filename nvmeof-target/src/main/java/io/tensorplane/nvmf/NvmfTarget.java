@@ -98,7 +98,7 @@ public final class NvmfTarget implements AutoCloseable {
                 reg.add(new Subsystem(sc.nqn, false, nss, sc.allowHosts));
             }
             int threads = cfg.threads > 0 ? cfg.threads : Runtime.getRuntime().availableProcessors();
-            server = new TcpServer(reg, Transport.select(cfg.transport), threads);
+            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros), threads);
             NvmfTarget t = new NvmfTarget(reg, server, devices);
             int portId = 1;
             for (InetSocketAddress a : addrs) {
@@ -191,11 +191,11 @@ public final class NvmfTarget implements AutoCloseable {
         counter("tensorplane_nvmf_r2ts", "R2T PDUs sent", loops, s -> s.r2ts);
         FunctionCounter.builder("tensorplane_nvmf_keep_alive_timeouts", registry, r -> r.keepAliveTimeouts.get())
                 .description("Controllers torn down after a keep-alive timeout").register(meters);
-        FunctionCounter.builder("tensorplane_nvmf_controllers_created", registry, r -> r.controllersCreated.get())
-                .register(meters);
+        FunctionCounter.builder("tensorplane_nvmf_admin_connects", registry, r -> r.controllersCreated.get())
+                .description("Controllers created by admin-queue Connects").register(meters);
         FunctionCounter.builder("tensorplane_nvmf_connects_rejected", registry, r -> r.connectsRejected.get())
-                .register(meters);
-        Gauge.builder("tensorplane_nvmf_controllers", registry, NvmfTarget::liveControllers)
+                .description("Connects rejected").register(meters);
+        Gauge.builder("tensorplane_nvmf_live_controllers", registry, NvmfTarget::liveControllers)
                 .description("Live controllers").register(meters);
         try {
             metricsServer = HttpServer.create(new InetSocketAddress(bind, port), 16);

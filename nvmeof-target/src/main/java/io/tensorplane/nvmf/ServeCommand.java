@@ -49,6 +49,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--transport", paramLabel = "NAME", description = "auto (io_uring, else epoll, else NIO), io_uring, epoll or nio")
     String transport;
 
+    @Option(names = "--spin-us", paramLabel = "US", description = "poll an idle event loop this long before blocking (selects epoll; default 0)")
+    Integer spinMicros;
+
     @Option(names = "--mdts", paramLabel = "N", description = "maximum data transfer size 4 KiB * 2^N (default 7 = 512 KiB)")
     Integer mdts;
 
@@ -101,6 +104,9 @@ public final class ServeCommand implements Callable<Integer> {
         if (transport != null) {
             cfg.transport = transport;
         }
+        if (spinMicros != null) {
+            cfg.spinMicros = spinMicros;
+        }
         if (mdts != null) {
             cfg.mdts = mdts;
         }
@@ -109,6 +115,11 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** Starts the target and blocks until the JVM is asked to stop. */
     public static void serve(TargetConfig cfg) throws InterruptedException {
+        if (System.getProperty("io.netty.machineId") == null) {
+            // Netty otherwise scans network interfaces for a MAC address (seconds in an emulated guest) only to
+            // make channel ids unique across machines; the target does not use channel ids.
+            System.setProperty("io.netty.machineId", "02:00:00:00:00:00:00:01");
+        }
         NvmfTarget target = NvmfTarget.start(cfg);
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
@@ -125,7 +136,9 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.await();
         } finally {
             target.close();
-            Logger.getLogger("io.tensorplane.nvmf").info("nvmf: stopped");
+            // Not through java.util.logging: its own shutdown hook may already have closed the handlers.
+            System.err.printf("%1$tF %1$tT.%1$tL INFO nvmf: stopped%n", System.currentTimeMillis());
+            System.err.flush();
             done.countDown();
         }
     }

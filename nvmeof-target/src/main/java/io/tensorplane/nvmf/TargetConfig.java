@@ -20,6 +20,7 @@ import java.util.List;
  * metricsPort: 9464               # optional Prometheus endpoint (0 = none)
  * threads: 2                      # event loops (default: number of CPUs)
  * transport: auto                 # auto | io_uring | epoll | nio
+ * spinMicros: 0                   # epoll: poll this long before blocking (lower latency, more CPU)
  * mdts: 7                         # max data transfer = 4 KiB * 2^mdts
  * inlineDataSize: 8192            # in-capsule data (IOCCSZ)
  * maxIoQueues: 16
@@ -39,6 +40,8 @@ public final class TargetConfig {
     public int metricsPort;
     public int threads;
     public String transport = "auto";
+    /** epoll only: microseconds an idle event loop keeps polling before it blocks (0 = block at once). */
+    public int spinMicros;
     public int mdts = 7;
     public int inlineDataSize = 8192;
     public int maxIoQueues = 16;

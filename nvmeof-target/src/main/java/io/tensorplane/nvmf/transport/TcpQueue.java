@@ -343,6 +343,19 @@ public final class TcpQueue implements PduListener, IoCompletion {
     }
 
     private void execute(Request r) {
+        try {
+            dispatch(r);
+        } catch (RuntimeException e) {
+            // A bug or an engine failure must cost one command, not the connection.
+            LOG.log(Level.SEVERE, "command 0x" + Integer.toHexString(r.opcode) + " on queue " + qid + " of " + peer + " failed", e);
+            if (r.state != Request.FREE) {
+                r.pendingOps = 0;
+                r.complete(Status.INTERNAL);
+            }
+        }
+    }
+
+    private void dispatch(Request r) {
         if (r.opcode == FabricsCommands.OPCODE) {
             FabricsCommands.execute(this, r);
         } else if (ctrl == null) {

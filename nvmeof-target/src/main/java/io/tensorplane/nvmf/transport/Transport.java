@@ -18,6 +18,32 @@ public final class Transport {
     private final Class<? extends ServerChannel> serverChannel;
     private final String why;
 
+    /** Polls without blocking for a while before letting the loop block (the hybrid idle strategy). */
+    static final class SpinThenBlock implements io.netty.channel.SelectStrategy {
+        private final long spinNanos;
+
+        SpinThenBlock(long spinNanos) {
+            this.spinNanos = spinNanos;
+        }
+
+        @Override
+        public int calculateStrategy(io.netty.util.IntSupplier selectNow, boolean hasTasks) throws Exception {
+            int n = selectNow.get();
+            if (n > 0 || hasTasks) {
+                return n;
+            }
+            long deadline = System.nanoTime() + spinNanos;
+            do {
+                Thread.onSpinWait();
+                n = selectNow.get();
+                if (n > 0) {
+                    return n;
+                }
+            } while (System.nanoTime() < deadline);
+            return SELECT;
+        }
+    }
+
     private Transport(String name, IoHandlerFactory factory, Class<? extends ServerChannel> serverChannel, String why) {
         this.name = name;
         this.factory = factory;
@@ -33,6 +59,17 @@ public final class Transport {
 
     /** @param wanted "auto", "io_uring", "epoll" or "nio" */
     public static Transport select(String wanted) {
+        return select(wanted, 0);
+    }
+
+    /**
+     * @param spinMicros with epoll: how long an idle event loop keeps polling (non-blocking epoll_wait)
+     *                   before it blocks; 0 blocks at once. Trades CPU for wake-up latency.
+     */
+    public static Transport select(String wanted, int spinMicros) {
+        if (spinMicros > 0 && "auto".equals(wanted == null ? "auto" : wanted) && Epoll.isAvailable()) {
+            wanted = "epoll";
+        }
         String w = wanted == null ? "auto" : wanted;
         StringBuilder why = new StringBuilder();
         if (w.equals("auto") || w.equals("io_uring")) {
@@ -46,7 +83,10 @@ public final class Transport {
         }
         if (w.equals("auto") || w.equals("epoll")) {
             if (Epoll.isAvailable()) {
-                return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, why.toString());
+                IoHandlerFactory f = spinMicros > 0 ? EpollIoHandler.newFactory(0, () -> new SpinThenBlock(spinMicros * 1000L))
+                        : EpollIoHandler.newFactory();
+                return new Transport(spinMicros > 0 ? "epoll (spin " + spinMicros + " us)" : "epoll", f,
+                        EpollServerSocketChannel.class, why.toString());
             }
             if (w.equals("epoll")) {
                 throw new IllegalStateException("epoll transport unavailable: " + Epoll.unavailabilityCause());

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# NVMe/TCP benchmark (not a test): fio 4 KiB randread and randwrite at QD 1, 16 and 128 through the kernel's NVMe/TCP
+# host, against Tensorplane's target (null and mem namespaces) and, in the same run with the same `nvme connect`
+# options, the kernel's nvmet-tcp with a null_blk namespace. Prints a Markdown table (IOPS, mean latency, ratios).
+#
+#   it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh        (in the QEMU test bed; results in $TP_OUT)
+#
+# Environment: FIO_RUNTIME (seconds per point, default 8), WARMUP (seconds of QD128 randread per Tensorplane namespace
+# before measuring, default 15: the JVM compiles its hot paths), CONNECT_OPTS (extra `nvme connect` options for both
+# targets, e.g. "-i 2" or "--disable-sqflow"), TP_OPTS (extra `nvmf serve` options, e.g. "--transport epoll").
+set -uo pipefail
+: "${TP_REPO:?run this in the test bed (it/testbed/run-in-vm)}"
+. "$TP_REPO/it/testbed/guest-lib.sh"
+export FIO_RUNTIME=${FIO_RUNTIME:-8}
+WARMUP=${WARMUP:-15}
+CONNECT_OPTS=${CONNECT_OPTS:-}
+TP_OPTS=${TP_OPTS:-}
+out=${TP_OUT:-/tmp}
+NULL_NQN=nqn.2026-01.io.tensorplane:bench-null
+MEM_NQN=nqn.2026-01.io.tensorplane:bench-mem
+K_NQN=nqn.2026-01.io.tensorplane:bench-nvmet
+
+tp_modprobe nvme-tcp || exit 1
+nullb_load 16 || exit 1
+kernel_nvmet_start "$K_NQN" /dev/nullb0 4421 127.0.0.1 || exit 1
+
+cat > "$out/nvmf-bench.yaml" <<YAML
+listen: 127.0.0.1:4420
+subsystems:
+  - nqn: $NULL_NQN
+    namespaces: [ "null:16G,bs=4096" ]
+  - nqn: $MEM_NQN
+    namespaces: [ "mem:1G,bs=4096" ]
+YAML
+# shellcheck disable=SC2086
+java -Dchronicle.analytics.disable=true -jar "$TP_JAR" nvmf serve --config "$out/nvmf-bench.yaml" $TP_OPTS \
+  > "$out/nvmf-bench-target.log" 2>&1 &
+tpid=$!
+trap 'kill $tpid 2>/dev/null; nvme disconnect-all >/dev/null 2>&1; kernel_nvmet_stop "$K_NQN" 4421' EXIT
+for _ in $(seq 300); do grep -q serving "$out/nvmf-bench-target.log" && break; sleep 0.2; done
+grep -q serving "$out/nvmf-bench-target.log" || { cat "$out/nvmf-bench-target.log"; exit 1; }
+
+# shellcheck disable=SC2086
+kdev=$(nvme_connect_tcp "$K_NQN" 4421 127.0.0.1 $CONNECT_OPTS) || exit 1
+# shellcheck disable=SC2086
+ndev=$(nvme_connect_tcp "$NULL_NQN" 4420 127.0.0.1 $CONNECT_OPTS) || exit 1
+# shellcheck disable=SC2086
+mdev=$(nvme_connect_tcp "$MEM_NQN" 4420 127.0.0.1 $CONNECT_OPTS) || exit 1
+echo "nvmet-tcp/null_blk: $kdev  tensorplane/null: $ndev  tensorplane/mem: $mdev  (connect options: '${CONNECT_OPTS}')" >&2
+grep -E 'transport' "$out/nvmf-bench-target.log" >&2
+
+fio_point "$ndev" randread 128 "$WARMUP" >/dev/null
+fio_point "$mdev" randwrite 128 "$WARMUP" >/dev/null
+fio_point "$mdev" randread 128 "$WARMUP" >/dev/null
+
+declare -A R
+for rw in randread randwrite; do
+  for dev in kdev ndev mdev; do
+    for qd in 1 16 128; do
+      R[$rw,$dev,$qd]=$(fio_point "${!dev}" "$rw" "$qd") || exit 1
+      echo "$rw $dev QD$qd: ${R[$rw,$dev,$qd]}" >&2
+    done
+  done
+done
+
+iops() { awk '{print $1}' <<<"$1"; }
+lat() { awk '{print $2}' <<<"$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+{
+  echo "| workload | target | QD1 IOPS | QD1 lat µs | QD16 IOPS | QD16 lat µs | QD128 IOPS | QD128 lat µs | QD128 IOPS vs nvmet | QD1 lat vs nvmet |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for rw in randread randwrite; do
+    for dev in kdev ndev mdev; do
+      case $dev in kdev) name="kernel nvmet-tcp, null_blk" ;; ndev) name="tensorplane, null" ;; mdev) name="tensorplane, mem" ;; esac
+      row="| 4k $rw | $name |"
+      for qd in 1 16 128; do row="$row $(iops "${R[$rw,$dev,$qd]}") | $(lat "${R[$rw,$dev,$qd]}") |"; done
+      row="$row $(ratio "$(iops "${R[$rw,$dev,128]}")" "$(iops "${R[$rw,kdev,128]}")")x | $(ratio "$(lat "${R[$rw,$dev,1]}")" "$(lat "${R[$rw,kdev,1]}")")x |"
+      echo "$row"
+    done
+  done
+} | tee "$out/nvmf-bench.md"
