@@ -7,9 +7,12 @@ import io.tensorplane.engine.metrics.MetricsServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,7 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"A tour of the engine: backends, emulated latency and faults, metrics in Prometheus format.",
-            "The kernel front doors (ublk, NVMe/TCP) are shown by 'it/testbed/run-in-vm it/demo/kernel-demo.sh'."})
+            "With --kernel, then the kernel front doors: ext4 on /dev/ublkbN and the kernel's NVMe/TCP host",
+            "(in the QEMU test bed when this machine's kernel lacks ublk_drv)."})
 public final class DemoCommand implements Callable<Integer> {
 
     @Spec
@@ -31,6 +35,9 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--seconds", defaultValue = "1", description = "Measured time per device (default: ${DEFAULT-VALUE}).")
     double seconds;
+
+    @Option(names = "--kernel", description = "Also show ublk and NVMe/TCP against a real kernel (boots the test-bed VM if needed).")
+    boolean kernel;
 
     @Option(names = "--metrics-port", defaultValue = "0",
             description = "Port to serve Prometheus metrics on while the demo runs (default: any free port).")
@@ -70,11 +77,46 @@ public final class DemoCommand implements Callable<Integer> {
                 out.println();
             }
         }
-        out.println("Next: './tensorplane bench --help' to measure a device of your own,");
+        if (kernel) {
+            return kernelDemo(out);
+        }
+        out.println("Next: './tensorplane demo --kernel' for ublk and NVMe/TCP against a real kernel,");
+        out.println("      './tensorplane bench --help' to measure a device of your own,");
         out.println("      'sudo ./tensorplane ublk add --backend mem:8G' to get /dev/ublkbN (needs the ublk_drv kernel module),");
         out.println("      './tensorplane nvmf serve --help' to export devices over NVMe/TCP.");
         out.flush();
         return 0;
+    }
+
+    /**
+     * Runs it/demo/kernel-demo.sh: here when this kernel has ublk and we are root, otherwise inside
+     * the test-bed VM (Debian's Linux 6.12 under QEMU), which it/testbed/run-in-vm prepares itself.
+     */
+    private int kernelDemo(PrintWriter out) throws IOException, InterruptedException {
+        Path repo = repoRoot();
+        Path script = repo.resolve("it/demo/kernel-demo.sh");
+        if (!Files.isRegularFile(script)) {
+            throw new IOException("the kernel demo needs the source tree; " + script + " is missing");
+        }
+        boolean native_ = Files.exists(Path.of("/dev/ublk-control")) && "root".equals(System.getProperty("user.name"));
+        List<String> command = native_
+                ? List.of("bash", script.toString())
+                : List.of(repo.resolve("it/testbed/run-in-vm").toString(), "--timeout", "900", script.toString());
+        out.println("== The kernel front doors " + (native_ ? "on this machine's kernel"
+                : "in the test-bed VM (this kernel has no /dev/ublk-control; first run downloads Debian's kernel once)"));
+        out.flush();
+        Process p = new ProcessBuilder(command).directory(repo.toFile()).inheritIO().start();
+        return p.waitFor() == 0 ? 0 : 1;
+    }
+
+    /** The source tree this jar was built in: the jar is launcher/target/tensorplane.jar. */
+    private static Path repoRoot() throws IOException {
+        try {
+            Path jar = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.getParent().getParent().getParent();
+        } catch (URISyntaxException | RuntimeException e) {
+            throw new IOException("cannot find the source tree of this jar: " + e.getMessage(), e);
+        }
     }
 
     private static String scrape(int port) throws IOException, InterruptedException {

@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             UblkCommand.Add.class,
             UblkCommand.Del.class,
+            UblkCommand.Recover.class,
             UblkCommand.ListCmd.class,
             UblkCommand.Features.class,
         })
@@ -60,7 +61,7 @@ public final class UblkCommand implements Runnable {
             description = {"Create /dev/ublkbN served by an engine device.",
                 "Without --foreground the server runs in the background: this returns once the device is live",
                 "and prints JSON (id, path, backend, queues, depth, pid)."})
-    public static final class Add implements Callable<Integer> {
+    public static class Add implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
@@ -88,11 +89,11 @@ public final class UblkCommand implements Runnable {
         String copy = "auto";
 
         @Option(names = "--spin-us", paramLabel = "US", description = "Poll this long for new requests before sleeping in the kernel (default: ${DEFAULT-VALUE}).")
-        long spinMicros = 50;
+        long spinMicros = 500;
 
         @Option(names = "--taskrun", paramLabel = "ipi|coop",
                 description = "How the kernel hands requests to a queue thread: ipi = interrupt it, coop = flag it and let it poll (default: ${DEFAULT-VALUE}).")
-        String taskrun = "ipi";
+        String taskrun = "coop";
 
         @Option(names = "--no-pin", description = "Do not pin queue threads to the CPUs the kernel maps to their queue.")
         boolean noPin;
@@ -102,6 +103,14 @@ public final class UblkCommand implements Runnable {
 
         @Option(names = "--log", paramLabel = "PATH", description = "Log file of the background server (default: in the state directory).")
         Path log;
+
+        @Option(names = "--recoverable", description = "UBLK_F_USER_RECOVERY: if the server dies, the disk stays (I/O waits) until 'ublk recover' starts a new one.")
+        boolean recoverable;
+
+        /** Whether this is 'ublk recover' (take over an existing device). */
+        boolean recovering() {
+            return false;
+        }
 
         @Override
         public Integer call() throws Exception {
@@ -120,13 +129,14 @@ public final class UblkCommand implements Runnable {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--copy must be auto, user or buffer");
             }
             // Check what can be checked before a background server is started, so errors come from here.
+            io.tensorplane.engine.DeviceSpec.parse(backend);
             if (!UblkControl.driverLoaded()) {
                 throw new UblkException("the kernel's ublk driver is not loaded: run 'modprobe ublk_drv' as root");
             }
             if (LibC.geteuid() != 0) {
                 throw new UblkException("ublk needs root: run with sudo");
             }
-            if (id >= 0) {
+            if (id >= 0 && !recovering()) {
                 try (UblkControl ctrl = UblkControl.open()) {
                     if (ctrl.devInfo(id) != null) {
                         throw new UblkException("ublk device " + id + " already exists (see 'tensorplane ublk list')");
@@ -140,6 +150,10 @@ public final class UblkCommand implements Runnable {
         }
 
         private int serve(UblkServer.CopyMode mode) throws InterruptedException {
+            // Jackson takes a while to load (seconds under emulation): do it while the device is set up.
+            Thread warm = new Thread(ServerState.JSON::createObjectNode, "json-warm-up");
+            warm.setDaemon(true);
+            warm.start();
             if (readyFile != null) {
                 LibC.setsid(); // detach from the parent's session and terminal
             }
@@ -154,6 +168,8 @@ public final class UblkCommand implements Runnable {
                 cfg.spinMicros = spinMicros;
                 cfg.pin = !noPin;
                 cfg.coopTaskrun = "coop".equals(taskrun);
+                cfg.recoverable = recoverable;
+                cfg.recover = recovering();
                 try {
                     server = UblkServer.start(dev, cfg);
                 } catch (RuntimeException e) {
@@ -192,8 +208,10 @@ public final class UblkCommand implements Runnable {
                 c.put("write_zeroes", ops[UBLK_IO_OP_WRITE_ZEROES]);
                 c.put("errors", srv.errorCount());
                 ArrayNode perQueue = st.putArray("queue_requests");
+                ArrayNode alloc = st.putArray("queue_allocated_bytes");
                 for (int q = 0; q < srv.queues(); q++) {
                     perQueue.add(srv.queue(q).stats().requests);
+                    alloc.add(srv.allocatedBytes(q));
                 }
                 if (!srv.stopped()) {
                     ServerState.write(srv.id(), st);
@@ -240,7 +258,10 @@ public final class UblkCommand implements Runnable {
             Path logFile = log != null ? log : Files.createTempFile(dir, "server-", ".log");
             List<String> cmd = new ArrayList<>(relaunchPrefix());
             cmd.add("ublk");
-            cmd.add("add");
+            cmd.add(recovering() ? "recover" : "add");
+            if (recoverable) {
+                cmd.add("--recoverable");
+            }
             cmd.add("--backend=" + backend);
             cmd.add("--queues=" + queues);
             cmd.add("--depth=" + depth);
@@ -286,6 +307,24 @@ public final class UblkCommand implements Runnable {
             p.destroy();
             err(spec).println("tensorplane: the ublk server did not bring the device up within 180 s; see " + logFile);
             return 1;
+        }
+    }
+
+    @Command(name = "recover", mixinStandardHelpOptions = true,
+            description = {"Serve a --recoverable device again after its server died (the disk stayed, I/O waited).",
+                "Takes the same options as 'add'; --id is required and the backend must have the device's size."})
+    public static final class Recover extends Add {
+        @Override
+        boolean recovering() {
+            return true;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            if (id < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "ublk recover needs --id N");
+            }
+            return super.call();
         }
     }
 
@@ -447,6 +486,7 @@ public final class UblkCommand implements Runnable {
                         if (st != null && alive && st.has("requests")) {
                             n.set("requests", st.get("requests"));
                             n.set("queue_requests", st.get("queue_requests"));
+                            n.set("queue_allocated_bytes", st.get("queue_allocated_bytes"));
                         }
                         ArrayNode flags = n.putArray("flags");
                         featureNames(info.flags).forEach(flags::add);

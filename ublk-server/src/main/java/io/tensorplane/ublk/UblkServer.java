@@ -38,11 +38,15 @@ public final class UblkServer implements AutoCloseable {
         public int depth = 128;
         public int blockSize = 0; // 0: the backend's
         public CopyMode copyMode = CopyMode.AUTO;
-        public long spinMicros = 50;
+        public long spinMicros = 500;
         public int maxIoBytes = DEFAULT_MAX_IO_BYTES;
         public boolean pin = true;
         /** COOP_TASKRUN + TASKRUN_FLAG on the queue rings: no interrupt per request. */
-        public boolean coopTaskrun = false;
+        public boolean coopTaskrun = true;
+        /** Ask for UBLK_F_USER_RECOVERY: if the server dies the disk stays (quiesced) until 'ublk recover'. */
+        public boolean recoverable = false;
+        /** Take over the existing, quiesced device {@link #id} instead of adding one. */
+        public boolean recover = false;
     }
 
     private final BlockDevice device;
@@ -99,19 +103,27 @@ public final class UblkServer implements AutoCloseable {
             ctrl.close();
             throw new UblkException("--depth must be 1.." + UBLK_MAX_QUEUE_DEPTH);
         }
-        DevInfo want = new DevInfo();
-        want.nrHwQueues = config.queues;
-        want.queueDepth = config.depth;
-        want.maxIoBufBytes = config.maxIoBytes;
-        want.devId = config.id;
-        want.ublksrvPid = LibC.getpid();
-        want.flags = userCopy ? UBLK_F_USER_COPY : 0;
         DevInfo info;
-        try {
-            info = ctrl.addDevice(want);
-        } catch (RuntimeException e) {
-            ctrl.close();
-            throw e;
+        if (config.recover) {
+            info = beginRecovery(ctrl, device, config);
+        } else {
+            DevInfo want = new DevInfo();
+            want.nrHwQueues = config.queues;
+            want.queueDepth = config.depth;
+            want.maxIoBufBytes = config.maxIoBytes;
+            want.devId = config.id;
+            want.ublksrvPid = LibC.getpid();
+            want.flags = (userCopy ? UBLK_F_USER_COPY : 0) | (config.recoverable ? UBLK_F_USER_RECOVERY : 0);
+            try {
+                info = ctrl.addDevice(want);
+            } catch (RuntimeException e) {
+                ctrl.close();
+                throw e;
+            }
+        }
+        if (config.recover) {
+            // The device keeps the data movement it was created with.
+            userCopy = (info.flags & UBLK_F_USER_COPY) != 0;
         }
         int id = info.devId;
         int charFd = -1;
@@ -138,7 +150,9 @@ public final class UblkServer implements AutoCloseable {
             p.maxDiscardSectors = Math.max(bs >> 9, (int) Math.min(device.sizeBytes() >> 9, 0x7fffffffL & ~((bs >> 9) - 1L)));
             p.maxWriteZeroesSectors = p.maxDiscardSectors;
             p.maxDiscardSegments = 1;
-            ctrl.setParams(id, p);
+            if (!config.recover) {
+                ctrl.setParams(id, p);
+            }
 
             charFd = openCharDevice(id);
             CountDownLatch fetched = new CountDownLatch(nq);
@@ -165,9 +179,10 @@ public final class UblkServer implements AutoCloseable {
                     throw new UblkException("queue " + q.queueId() + " of ublk device " + id + " failed to start: " + q.failure().getMessage());
                 }
             }
-            int r = ctrl.startDevice(id, LibC.getpid());
+            int r = config.recover ? ctrl.endUserRecovery(id, LibC.getpid()) : ctrl.startDevice(id, LibC.getpid());
             if (r < 0) {
-                throw new UblkException("START_DEV on ublk device " + id + " failed: " + LibC.strerror(-r), -r);
+                throw new UblkException((config.recover ? "END_USER_RECOVERY" : "START_DEV") + " on ublk device " + id
+                        + " failed: " + LibC.strerror(-r), -r);
             }
             return new UblkServer(device, config, ctrl, info, userCopy, charFd, queues, threads, masks);
         } catch (InterruptedException e) {
@@ -175,7 +190,62 @@ public final class UblkServer implements AutoCloseable {
             abandon(ctrl, id, charFd, threads, masks);
             throw new UblkException("interrupted while starting ublk device " + id);
         } catch (RuntimeException e) {
-            abandon(ctrl, id, charFd, threads, masks);
+            if (config.recover) {
+                // Leave the device quiesced for another attempt; just let go of it.
+                for (Thread t : threads) {
+                    if (t != null) {
+                        t.interrupt();
+                    }
+                }
+                if (charFd >= 0) {
+                    LibC.close(charFd);
+                }
+                ctrl.close();
+            } else {
+                abandon(ctrl, id, charFd, threads, masks);
+            }
+            throw e;
+        }
+    }
+
+    /** START_USER_RECOVERY on a device whose server died; checks the backend fits. */
+    private static DevInfo beginRecovery(UblkControl ctrl, BlockDevice device, Config config) {
+        int id = config.id;
+        try {
+            DevInfo info = ctrl.devInfo(id);
+            if (info == null) {
+                throw new UblkException("no ublk device " + id + " (see 'tensorplane ublk list')");
+            }
+            if ((info.flags & UBLK_F_USER_RECOVERY) == 0) {
+                throw new UblkException("ublk device " + id + " was not created with --recoverable; delete it with 'ublk del --id " + id + "'");
+            }
+            Params p = ctrl.getParams(id);
+            if (p != null && p.devSectors != device.sizeBytes() >> 9) {
+                throw new UblkException("the backend has " + device.sizeBytes() + " bytes but ublk device " + id + " has " + (p.devSectors << 9));
+            }
+            if (p != null && (1 << p.logicalBsShift) != device.blockSize()) {
+                throw new UblkException("the backend's block size is " + device.blockSize() + " but ublk device " + id + " uses " + (1 << p.logicalBsShift));
+            }
+            // The kernel accepts recovery once the old server is gone and the disk is quiesced.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                int r = ctrl.startUserRecovery(id);
+                if (r >= 0) {
+                    return ctrl.devInfo(id);
+                }
+                if (r != -LibC.EBUSY || System.nanoTime() > deadline) {
+                    DevInfo now = ctrl.devInfo(id);
+                    throw new UblkException("ublk device " + id + " cannot be recovered (state " + (now == null ? "gone" : stateName(now.state))
+                            + (now != null && now.ublksrvPid > 0 ? ", server pid " + now.ublksrvPid : "") + "): " + LibC.strerror(-r), -r);
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ctrl.close();
+            throw new UblkException("interrupted while recovering ublk device " + id);
+        } catch (RuntimeException e) {
+            ctrl.close();
             throw e;
         }
     }
@@ -281,6 +351,18 @@ public final class UblkServer implements AutoCloseable {
             }
         }
         return sum;
+    }
+
+    /**
+     * Bytes the JVM has allocated on queue {@code q}'s thread so far (-1 if the JVM cannot tell):
+     * flat in steady state, since the data path allocates nothing per I/O.
+     */
+    public long allocatedBytes(int q) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (mx instanceof com.sun.management.ThreadMXBean && threads[q].isAlive()) {
+            return ((com.sun.management.ThreadMXBean) mx).getThreadAllocatedBytes(threads[q].getId());
+        }
+        return -1;
     }
 
     /** Requests completed with an error so far, summed over queues. */

@@ -1,0 +1,107 @@
+package io.tensorplane.it.ublk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tensorplane.it.bed.ExecResult;
+import io.tensorplane.it.bed.Guest;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Helpers for the ublk ITs: the launcher as the guest runs it, and the JSON it prints. */
+final class Ublk {
+    private Ublk() {
+    }
+
+    /** Class-data archive of the launcher, made once per guest: JVM start-up under TCG is seconds. */
+    static final String CDS = "/tmp/tensorplane-ublk.jsa";
+
+    /**
+     * The launcher in the guest (with the class-data archive; -Xlog:disable keeps JVM warnings off
+     * the one-line error checks); a JVM crash leaves its report in the share.
+     */
+    static final String TP = "java -XX:SharedArchiveFile=" + CDS + " -Xlog:disable -Xlog:all=off"
+            + " -XX:ErrorFile=\"$TP_SHARE/hs_err_%p.log\" -XX:+UseParallelGC -jar \"$TP_JAR\"";
+
+    static final Duration ADD_TIMEOUT = Duration.ofSeconds(120);
+
+    /** A device as 'ublk add' reported it. */
+    record Dev(int id, String path, int pid, int queues, String json) {
+    }
+
+    static void loadDriver(Guest guest) {
+        guest.runOk("tp_modprobe ublk_drv && wait_for_path /dev/ublk-control 5");
+        guest.run("test -f " + CDS + " || java -XX:ArchiveClassesAtExit=" + CDS + " -Xlog:disable -XX:+UseParallelGC -jar \"$TP_JAR\""
+                + " ublk list > /dev/null 2>&1; true", Duration.ofMinutes(3));
+    }
+
+    /** {@code ublk add ARGS} (background server); asserts success and returns the device. */
+    static Dev add(Guest guest, String args) {
+        ExecResult r = guest.runOk(TP + " ublk add " + args, ADD_TIMEOUT);
+        String json = r.out().strip();
+        Dev d = new Dev(intField(json, "id"), strField(json, "path"), intField(json, "pid"), intField(json, "queues"), json);
+        guest.runOk("test -b " + d.path() + " && blockdev --getsize64 " + d.path());
+        return d;
+    }
+
+    static ExecResult tp(Guest guest, String args, Duration timeout) {
+        return guest.run(TP + " " + args, timeout);
+    }
+
+    /** {@code ublk del --id N}, asserting success and that the device is gone. */
+    static void del(Guest guest, Dev d) {
+        guest.runOk(TP + " ublk del --id " + d.id(), Duration.ofSeconds(90));
+        guest.runOk("! test -e " + d.path() + " && ! test -e /dev/ublkc" + d.id());
+    }
+
+    /** Removes whatever ublk devices are left (after a failed test), best effort. */
+    static void cleanUp(Guest guest) {
+        guest.run("umount -l /mnt/ublk 2>/dev/null; pkill -9 fio 2>/dev/null; "
+                + TP + " ublk del --all >/dev/null 2>&1; true", Duration.ofSeconds(120));
+    }
+
+    /** The server's state file (JSON with counters, refreshed every second). */
+    static String state(Guest guest, Dev d) {
+        return guest.runOk("sleep 1.2; cat /run/tensorplane/ublk/" + d.id() + ".json").out();
+    }
+
+    static int intField(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*(-?\\d+)").matcher(json);
+        assertTrue(m.find(), "no " + name + " in " + json);
+        return Integer.parseInt(m.group(1));
+    }
+
+    static long longField(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*(-?\\d+)").matcher(json);
+        assertTrue(m.find(), "no " + name + " in " + json);
+        return Long.parseLong(m.group(1));
+    }
+
+    static String strField(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
+        assertTrue(m.find(), "no " + name + " in " + json);
+        return m.group(1);
+    }
+
+    static long[] longArray(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\"\\s*:\\s*\\[([^\\]]*)\\]").matcher(json);
+        assertTrue(m.find(), "no " + name + " in " + json);
+        String[] parts = m.group(1).split(",");
+        long[] out = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = Long.parseLong(parts[i].strip());
+        }
+        return out;
+    }
+
+    /** A user-facing error: exit code not 0, exactly one line on stderr, no stack trace. */
+    static void assertOneLineError(ExecResult r, String expected) {
+        assertTrue(r.exitCode() != 0, "expected a failure: " + r);
+        String err = r.stderr().strip();
+        assertEquals(1, err.lines().count(), "expected one line: " + r);
+        assertTrue(err.contains(expected), "expected '" + expected + "' in: " + r);
+        assertFalse(err.contains("Exception") || err.contains("\tat "), "stack trace: " + r);
+    }
+}

@@ -1,0 +1,95 @@
+package io.tensorplane.it.ublk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.TestbedTest;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * fio writes random data with crc32c checksums and reads it back, at queue depths 1, 32 and 128,
+ * with 4 KiB blocks and with a 512 B..128 KiB mix, on one and on several hardware queues, on the
+ * mem and file backends. A single wrong byte fails fio (verify_fatal).
+ */
+@TestbedTest
+class UblkFioVerifyIT {
+
+    static final String BSSPLIT = "512/10:4k/30:8k/15:16k/15:64k/20:128k/10";
+
+    @BeforeAll
+    static void driver(Guest guest) {
+        Ublk.loadDriver(guest);
+    }
+
+    @AfterEach
+    void cleanUp(Guest guest) {
+        Ublk.cleanUp(guest);
+        guest.run("rm -f /tmp/ublk-verify.img");
+    }
+
+    /**
+     * Zero allocation per I/O on the queue threads: after a warm-up, the JVM's per-thread
+     * allocation counter of the queue thread stays (nearly) flat over tens of thousands of I/Os.
+     */
+    @Test
+    void queueThreadAllocatesNothingPerIoInSteadyState(Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend mem:64M");
+        String load = "fio --name=a --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k"
+                + " --iodepth=16 --size=64M --io_size=%dM --randrepeat=0 --output=/dev/null";
+        guest.runOk(String.format(load, 64), Duration.ofMinutes(3)); // warm-up: JIT compiles the loop
+        String before = Ublk.state(guest, d);
+        guest.runOk(String.format(load, 256), Duration.ofMinutes(5)); // 65536 I/Os
+        String after = Ublk.state(guest, d);
+        long ios = (Ublk.longField(after, "read") + Ublk.longField(after, "write"))
+                - (Ublk.longField(before, "read") + Ublk.longField(before, "write"));
+        long bytes = Ublk.longArray(after, "queue_allocated_bytes")[0] - Ublk.longArray(before, "queue_allocated_bytes")[0];
+        assertTrue(ios >= 60000, "too few I/Os measured: " + ios);
+        // less than one byte per I/O (a stray allocation of the JIT's or a TLAB refill may remain)
+        assertTrue(bytes < ios, bytes + " bytes allocated on the queue thread for " + ios + " I/Os");
+        Ublk.del(guest, d);
+    }
+
+    @ParameterizedTest(name = "{0} backend, {1} queues")
+    @CsvSource({
+        "mem:256M, 1",
+        "mem:256M, 4",
+        "'file:/tmp/ublk-verify.img,create=256M', 1",
+        "'file:/tmp/ublk-verify.img,create=256M', 4",
+    })
+    void randomWritesVerify(String backend, int queues, Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend " + backend + " --queues " + queues + " --depth 128");
+        int cpus = Integer.parseInt(guest.runOk("nproc").out());
+        // The kernel grants at most one queue per CPU.
+        assertEquals(Math.min(queues, cpus), d.queues(), d.json());
+        // With several queues, one fio job per CPU so that every queue gets requests.
+        int jobs = d.queues() > 1 ? cpus : 1;
+        String script = String.join("\n",
+                "set -euo pipefail",
+                "for qd in 1 32 128; do",
+                "  for bs in --bs=4k --bssplit=" + BSSPLIT + "; do",
+                "    fio --name=verify --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randwrite $bs"
+                        + " --iodepth=$qd --size=24M --numjobs=" + jobs + " --offset_increment=64M"
+                        + (jobs > 1 ? " --cpus_allowed=0-" + (cpus - 1) + " --cpus_allowed_policy=split" : "")
+                        + " --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --group_reporting"
+                        + " --output-format=terse --terse-version=3 > /tmp/fio.out || { cat /tmp/fio.out; echo \"fio failed: qd $qd $bs\"; exit 1; }",
+                "    echo \"ok qd=$qd $bs\"",
+                "  done",
+                "done");
+        String out = guest.runOk(script, Duration.ofMinutes(8)).out();
+        assertEquals(6, out.lines().filter(l -> l.startsWith("ok ")).count(), out);
+        String state = Ublk.state(guest, d);
+        assertEquals(0, Ublk.longField(state, "errors"), state);
+        long[] perQueue = Ublk.longArray(state, "queue_requests");
+        assertEquals(d.queues(), perQueue.length, state);
+        for (long n : perQueue) {
+            assertTrue(n > 0, "a queue served no request: " + state);
+        }
+        Ublk.del(guest, d);
+    }
+}

@@ -1,0 +1,174 @@
+package io.tensorplane.it.ublk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tensorplane.it.bed.ExecResult;
+import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.TestbedTest;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Devices come and go cleanly: two at once, 'ublk del' under load, SIGKILL and SIGTERM of the
+ * server, foreground mode with SIGINT, and one clear line for each user error.
+ */
+@TestbedTest
+class UblkLifecycleIT {
+
+    @BeforeEach
+    void driver(Guest guest) {
+        Ublk.loadDriver(guest);
+    }
+
+    @AfterEach
+    void cleanUp(Guest guest) {
+        Ublk.cleanUp(guest);
+        guest.run("rm -f /tmp/ublk-two.img");
+    }
+
+    private static String fioVerify(String dev) {
+        return "fio --name=v --filename=" + dev + " --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=32"
+                + " --size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --output=/dev/null";
+    }
+
+    @Test
+    void twoDevicesServeAtOnce(Guest guest) {
+        Ublk.Dev a = Ublk.add(guest, "--backend mem:128M");
+        Ublk.Dev b = Ublk.add(guest, "--backend file:/tmp/ublk-two.img,create=128M --queues 2");
+        assertNotEquals(a.id(), b.id());
+        assertNotEquals(a.pid(), b.pid());
+        guest.runOk("set -e; (" + fioVerify(a.path()) + ") & p1=$!; (" + fioVerify(b.path()) + ") & p2=$!; wait $p1; wait $p2",
+                Duration.ofMinutes(4));
+        String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(list.contains("\"/dev/ublkb" + a.id() + "\"") && list.contains("\"/dev/ublkb" + b.id() + "\""), list);
+        assertTrue(list.contains("\"mem:128M\"") && list.contains("file:/tmp/ublk-two.img"), list);
+        Ublk.del(guest, a);
+        // the other one still works after its neighbour went away
+        guest.runOk(fioVerify(b.path()), Duration.ofMinutes(2));
+        Ublk.del(guest, b);
+    }
+
+    @Test
+    void delWhileFioRunsEndsFioAndRemovesTheDevice(Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend mem:256M --queues 2");
+        String out = guest.runOk(String.join("\n",
+                "fio --name=load --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k --iodepth=32"
+                        + " --time_based --runtime=120 --output=/tmp/load.out > /dev/null 2>&1 & fio=$!",
+                "sleep 4",
+                "kill -0 $fio || { echo 'fio ended early'; exit 1; }",
+                "start=$(date +%s)",
+                "timeout 60 " + Ublk.TP + " ublk del --id " + d.id() + "; echo \"del=$?\"",
+                // fio must end on its own (errors), well before its 120 s run time
+                "for i in $(seq 1 300); do kill -0 $fio 2>/dev/null || break; sleep 0.1; done",
+                "if kill -0 $fio 2>/dev/null; then echo 'fio hangs'; kill -9 $fio; exit 1; fi",
+                "wait $fio; echo \"fio=$?\"",
+                "echo \"took=$(( $(date +%s) - start ))\"",
+                "test -e " + d.path() + " && echo 'device still there' || echo 'device gone'"),
+                Duration.ofMinutes(3)).out();
+        assertTrue(out.contains("del=0"), out);
+        assertTrue(out.contains("device gone"), out);
+        assertTrue(!out.contains("fio=0"), "fio should see I/O errors once the device is gone: " + out);
+        assertEquals("no ublk devices", Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out());
+    }
+
+    @Test
+    void sigkillOfTheServerIsReportedAndCleanedUp(Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend mem:64M");
+        guest.runOk("dd if=/dev/urandom of=" + d.path() + " bs=1M count=4 oflag=direct status=none");
+        guest.runOk("kill -9 " + d.pid());
+        // The kernel notices the dead server and removes the disk (no recovery was asked for).
+        guest.runOk("for i in $(seq 1 60); do test -e " + d.path() + " || exit 0; sleep 0.5; done; echo 'disk still there'; exit 1",
+                Duration.ofMinutes(1));
+        // Nothing that touches the device hangs.
+        guest.run("timeout 20 dd if=" + d.path() + " of=/dev/null bs=4k count=1 iflag=direct", Duration.ofSeconds(40));
+        String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(list.contains("\"server_alive\" : false"), list);
+        assertTrue(!list.contains("\"state\" : \"LIVE\""), list);
+        String human = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(human.contains("dead"), human);
+        Ublk.del(guest, d);
+        // and a new device can be added and used
+        Ublk.Dev again = Ublk.add(guest, "--backend mem:64M");
+        guest.runOk(fioVerify(again.path()), Duration.ofMinutes(2));
+        Ublk.del(guest, again);
+    }
+
+    @Test
+    void recoverableDeviceSurvivesSigkillAndIsRecovered(Guest guest) {
+        String backend = "file:/tmp/ublk-two.img,create=64M";
+        Ublk.Dev d = Ublk.add(guest, "--backend " + backend + " --recoverable");
+        guest.runOk("dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 status=none"
+                + " && dd if=/tmp/pattern of=" + d.path() + " bs=1M oflag=direct conv=fsync status=none");
+        guest.runOk("kill -9 " + d.pid());
+        // The disk stays; the kernel quiesces it and I/O waits for a new server.
+        guest.runOk("for i in $(seq 1 100); do " + Ublk.TP + " ublk list --json | grep -q QUIESCED && exit 0; sleep 0.3; done; exit 1",
+                Duration.ofMinutes(2));
+        guest.runOk("test -b " + d.path());
+        String list = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(list.contains("QUIESCED") && list.contains("dead"), list);
+        // A reader started now waits, and completes once the new server is up.
+        guest.runOk("(dd if=" + d.path() + " of=/tmp/early bs=1M count=8 iflag=direct status=none; echo $? > /tmp/early.rc) > /dev/null 2>&1 < /dev/null & echo started");
+        String out = Ublk.tp(guest, "ublk recover --id " + d.id() + " --backend " + backend, Ublk.ADD_TIMEOUT).assertOk().out();
+        assertTrue(out.contains("\"id\":" + d.id()), out);
+        int newPid = Ublk.intField(out, "pid");
+        assertNotEquals(d.pid(), newPid);
+        guest.runOk("for i in $(seq 1 100); do test -f /tmp/early.rc && break; sleep 0.2; done; test $(cat /tmp/early.rc) = 0"
+                + " && cmp /tmp/pattern /tmp/early", Duration.ofSeconds(60));
+        guest.runOk("cmp /tmp/pattern <(dd if=" + d.path() + " bs=1M count=8 iflag=direct status=none)");
+        guest.runOk(fioVerify(d.path()), Duration.ofMinutes(2));
+        assertTrue(Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out().contains("LIVE"));
+        Ublk.del(guest, new Ublk.Dev(d.id(), d.path(), newPid, d.queues(), out));
+    }
+
+    @Test
+    void sigtermRemovesTheDevice(Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend null:1G");
+        guest.runOk("kill -TERM " + d.pid()
+                + "; for i in $(seq 1 200); do test -e /dev/ublkc" + d.id() + " || exit 0; sleep 0.1; done; exit 1",
+                Duration.ofSeconds(40));
+        guest.runOk("! kill -0 " + d.pid() + " 2>/dev/null || { sleep 5; ! kill -0 " + d.pid() + "; }");
+        assertEquals("no ublk devices", Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out());
+    }
+
+    @Test
+    void foregroundServerStopsOnSigint(Guest guest) {
+        // A background job of a non-interactive shell starts with SIGINT ignored; give the server the
+        // default disposition, as an interactive shell would (the JVM then installs its handler).
+        guest.spawn("fg", "exec perl -e '$SIG{INT} = \"DEFAULT\"; exec @ARGV or die' -- " + Ublk.TP
+                + " ublk add --foreground --id 7 --backend null:1G");
+        // In the foreground the JSON line on stdout says the device is live.
+        guest.runOk("for i in $(seq 1 900); do grep -q '\"id\":7' \"$TP_SHARE/fg.log\" && exit 0; sleep 0.1; done; exit 1",
+                Duration.ofSeconds(100));
+        guest.runOk("test -b /dev/ublkb7");
+        guest.runOk("dd if=/dev/ublkb7 of=/dev/null bs=64k count=16 iflag=direct status=none");
+        guest.runOk("kill -INT $(cat \"$TP_SHARE/fg.pid\")"
+                + "; for i in $(seq 1 200); do test -e /dev/ublkc7 || exit 0; sleep 0.1; done; exit 1", Duration.ofSeconds(40));
+        String log = guest.stop("fg");
+        assertTrue(log.contains("\"id\":7"), log);
+        assertTrue(!log.contains("Exception"), log);
+    }
+
+    @Test
+    void userErrorsAreOneClearLine(Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend null:1G --id 5");
+        Ublk.assertOneLineError(Ublk.tp(guest, "ublk add --backend null:1G --id 5", Ublk.ADD_TIMEOUT), "already exists");
+        Ublk.assertOneLineError(Ublk.tp(guest, "ublk del --id 9", Duration.ofSeconds(60)), "no ublk device 9");
+        Ublk.assertOneLineError(Ublk.tp(guest, "ublk add --backend bogus:1G", Ublk.ADD_TIMEOUT), "bogus");
+        ExecResult nonRoot = guest.run("setpriv --reuid=65534 --regid=65534 --clear-groups "
+                + Ublk.TP.replace("\"$TP_SHARE/hs_err_%p.log\"", "/tmp/hs_err_%p.log") + " ublk add --backend null:1G", Ublk.ADD_TIMEOUT);
+        Ublk.assertOneLineError(nonRoot, "root");
+        Ublk.del(guest, d);
+        // without the driver
+        guest.runOk("rmmod ublk_drv");
+        try {
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk add --backend null:1G", Ublk.ADD_TIMEOUT), "modprobe ublk_drv");
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)), "modprobe ublk_drv");
+        } finally {
+            Ublk.loadDriver(guest);
+        }
+    }
+}
