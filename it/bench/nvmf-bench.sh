@@ -3,18 +3,28 @@
 # host, against Tensorplane's target (null and mem namespaces) and, in the same run with the same `nvme connect`
 # options, the kernel's nvmet-tcp with a null_blk namespace. Prints a Markdown table (IOPS, mean latency, ratios).
 #
-#   it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh        (in the QEMU test bed; results in $TP_OUT)
+#   it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh [VAR=value]...   (in the QEMU test bed; results in $TP_OUT)
 #
-# Environment: FIO_RUNTIME (seconds per point, default 8), WARMUP (seconds of QD128 randread per Tensorplane namespace
+# Settings (environment variables or VAR=value arguments): FIO_RUNTIME (seconds per point, default 8), WARMUP (seconds of QD128 randread per Tensorplane namespace
 # before measuring, default 15: the JVM compiles its hot paths), CONNECT_OPTS (extra `nvme connect` options for both
-# targets, e.g. "-i 2" or "--disable-sqflow"), TP_OPTS (extra `nvmf serve` options, e.g. "--transport epoll").
+# targets, e.g. "-i 2" or "--disable-sqflow"), TP_OPTS (extra `nvmf serve` options, e.g. "--transport epoll"),
+# TP_CPUS (run the target JVM with `taskset -c $TP_CPUS`, e.g. 0).
 set -uo pipefail
+for kv in "$@"; do
+  case $kv in
+    FIO_RUNTIME=*|WARMUP=*|CONNECT_OPTS=*|TP_OPTS=*|TP_CPUS=*) export "${kv?}" ;;
+    *) echo "nvmf-bench: unknown argument $kv" >&2; exit 2 ;;
+  esac
+done
 : "${TP_REPO:?run this in the test bed (it/testbed/run-in-vm)}"
 . "$TP_REPO/it/testbed/guest-lib.sh"
 export FIO_RUNTIME=${FIO_RUNTIME:-8}
 WARMUP=${WARMUP:-15}
 CONNECT_OPTS=${CONNECT_OPTS:-}
 TP_OPTS=${TP_OPTS:-}
+TP_CPUS=${TP_CPUS:-}
+pin=()
+[ -n "$TP_CPUS" ] && pin=(taskset -c "$TP_CPUS")
 out=${TP_OUT:-/tmp}
 NULL_NQN=nqn.2026-01.io.tensorplane:bench-null
 MEM_NQN=nqn.2026-01.io.tensorplane:bench-mem
@@ -33,7 +43,7 @@ subsystems:
     namespaces: [ "mem:1G,bs=4096" ]
 YAML
 # shellcheck disable=SC2086
-java -Dchronicle.analytics.disable=true -jar "$TP_JAR" nvmf serve --config "$out/nvmf-bench.yaml" $TP_OPTS \
+"${pin[@]}" java -Dchronicle.analytics.disable=true -jar "$TP_JAR" nvmf serve --config "$out/nvmf-bench.yaml" $TP_OPTS \
   > "$out/nvmf-bench-target.log" 2>&1 &
 tpid=$!
 trap 'kill $tpid 2>/dev/null; nvme disconnect-all >/dev/null 2>&1; kernel_nvmet_stop "$K_NQN" 4421' EXIT
@@ -46,7 +56,7 @@ kdev=$(nvme_connect_tcp "$K_NQN" 4421 127.0.0.1 $CONNECT_OPTS) || exit 1
 ndev=$(nvme_connect_tcp "$NULL_NQN" 4420 127.0.0.1 $CONNECT_OPTS) || exit 1
 # shellcheck disable=SC2086
 mdev=$(nvme_connect_tcp "$MEM_NQN" 4420 127.0.0.1 $CONNECT_OPTS) || exit 1
-echo "nvmet-tcp/null_blk: $kdev  tensorplane/null: $ndev  tensorplane/mem: $mdev  (connect options: '${CONNECT_OPTS}')" >&2
+echo "nvmet-tcp/null_blk: $kdev  tensorplane/null: $ndev  tensorplane/mem: $mdev  (connect options: '${CONNECT_OPTS}', serve options: '${TP_OPTS}', cpus: '${TP_CPUS:-all}')" >&2
 grep -E 'transport' "$out/nvmf-bench-target.log" >&2
 
 fio_point "$ndev" randread 128 "$WARMUP" >/dev/null

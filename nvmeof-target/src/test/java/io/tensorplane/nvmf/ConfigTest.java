@@ -1,0 +1,112 @@
+package io.tensorplane.nvmf;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The YAML/JSON configuration and the command line that builds the same configuration. */
+class ConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void yamlWithEveryKey() throws Exception {
+        Path f = dir.resolve("t.yaml");
+        Files.writeString(f, String.join("\n",
+                "listen: [127.0.0.1:4420, \"[::1]:4421\"]",
+                "discoveryPort: 8009",
+                "metricsPort: 9464",
+                "threads: 3",
+                "transport: nio",
+                "mdts: 5",
+                "subsystems:",
+                "  - nqn: nqn.2026-01.io.tensorplane:a",
+                "    allowHosts: [nqn.2014-08.org.nvmexpress:uuid:h1]",
+                "    namespaces:",
+                "      - mem:1G",
+                "      - { spec: \"null:1T,bs=4096\", nsid: 7, uuid: 0b5d2c1e-6f1a-4c55-9a43-0d2a5b7f9e10 }",
+                ""));
+        TargetConfig c = TargetConfig.load(f.toFile());
+        assertEquals(List.of("127.0.0.1:4420", "[::1]:4421"), c.listen);
+        assertEquals(8009, c.discoveryPort);
+        assertEquals(9464, c.metricsPort);
+        assertEquals(3, c.threads);
+        assertEquals("nio", c.transport);
+        assertEquals(5, c.mdts);
+        assertEquals("nqn.2026-01.io.tensorplane:a", c.subsystems.get(0).nqn);
+        assertEquals(List.of("nqn.2014-08.org.nvmexpress:uuid:h1"), c.subsystems.get(0).allowHosts);
+        assertEquals("mem:1G", c.subsystems.get(0).namespaces.get(0).spec);
+        assertEquals(7, c.subsystems.get(0).namespaces.get(1).nsid);
+        assertEquals("0b5d2c1e-6f1a-4c55-9a43-0d2a5b7f9e10", c.subsystems.get(0).namespaces.get(1).uuid);
+    }
+
+    @Test
+    void jsonAndASingleListenString() throws Exception {
+        Path f = dir.resolve("t.json");
+        Files.writeString(f, "{\"listen\": \"127.0.0.1:0\", \"threads\": 1, \"subsystems\": [{\"nqn\": \"nqn.2026-01.io.tensorplane:j\","
+                + " \"namespaces\": [\"null:1M\"]}]}");
+        TargetConfig c = TargetConfig.load(f.toFile());
+        assertEquals(List.of("127.0.0.1:0"), c.listen);
+        try (NvmfTarget t = NvmfTarget.start(c)) {
+            assertEquals(1, t.registry().subsystems().size());
+            assertEquals(1, t.registry().find("nqn.2026-01.io.tensorplane:j").namespace(1).nsid());
+        }
+    }
+
+    @Test
+    void unknownKeysAndBadValuesAreClearErrors() throws Exception {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, "listen: 127.0.0.1:4420\nsubsystemz: []\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TargetConfig.load(f.toFile()));
+        assertTrue(e.getMessage().contains("subsystemz"), e.getMessage());
+
+        TargetConfig c = new TargetConfig();
+        c.listen.add("127.0.0.1:0");
+        TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
+        s.nqn = "not-an-nqn";
+        s.namespaces.add(new TargetConfig.NamespaceConfig("null:1M"));
+        c.subsystems.add(s);
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("nqn."), e.getMessage());
+
+        s.nqn = "nqn.2026-01.io.tensorplane:x";
+        s.namespaces.set(0, new TargetConfig.NamespaceConfig("bogus:1M"));
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("bogus"), e.getMessage());
+
+        assertThrows(IllegalArgumentException.class, () -> NvmfTarget.parseAddress("127.0.0.1:99999", 4420));
+        assertEquals(4420, NvmfTarget.parseAddress("127.0.0.1", 4420).getPort());
+        assertEquals(4421, NvmfTarget.parseAddress("[::1]:4421", 4420).getPort());
+    }
+
+    @Test
+    void commandLineBuildsTheSameConfig() {
+        ServeCommand cmd = new ServeCommand();
+        new CommandLine(cmd).parseArgs("--listen", "127.0.0.1:4420", "--subsystem", "nqn.2026-01.io.tensorplane:disk1",
+                "--ns", "mem:4G", "--ns", "null:1T", "--allow-host", "nqn.h", "--discovery-port", "8009", "--threads", "2");
+        TargetConfig c = cmd.buildConfig();
+        assertEquals(List.of("127.0.0.1:4420"), c.listen);
+        assertEquals(2, c.subsystems.get(0).namespaces.size());
+        assertEquals("null:1T", c.subsystems.get(0).namespaces.get(1).spec);
+        assertEquals(List.of("nqn.h"), c.subsystems.get(0).allowHosts);
+        assertEquals(8009, c.discoveryPort);
+
+        ServeCommand missing = new ServeCommand();
+        new CommandLine(missing).parseArgs("--listen", "127.0.0.1:4420", "--ns", "mem:1G");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, missing::buildConfig);
+        assertTrue(e.getMessage().contains("--subsystem"), e.getMessage());
+
+        ServeCommand both = new ServeCommand();
+        new CommandLine(both).parseArgs("--config", new File("x.yaml").getPath(), "--subsystem", "nqn.a:b");
+        assertThrows(IllegalArgumentException.class, both::buildConfig);
+    }
+}
