@@ -71,7 +71,7 @@ for label in "${labels[@]}"; do
     for qd in $qds; do
       i=${iops[$label,$rw,$qd]} l=${lat[$label,$rw,$qd]}
       bi=${iops[null_blk,$rw,$qd]} bl=${lat[null_blk,$rw,$qd]}
-      row="$row $i | $l | $(awk -v a="$i" -v b="$bi" 'BEGIN{printf "%.2fx", b>0?a/b:0}') | $(awk -v a="$l" -v b="$bl" 'BEGIN{printf "%.1fx", b>0?a/b:0}') |"
+      row="$row $i | $l | $(awk -v a="$i" -v b="$bi" 'BEGIN{printf "%.2fx", (b > 0 ? a / b : 0)}') | $(awk -v a="$l" -v b="$bl" 'BEGIN{printf "%.1fx", (b > 0 ? a / b : 0)}') |"
     done
     echo "$row"
   done

@@ -19,11 +19,18 @@ final class Ublk {
     static final String CDS = "/tmp/tensorplane-ublk.jsa";
 
     /**
+     * JVM options of every launcher run in the guest. -XX:UseAVX=0: QEMU 7.2's TCG emulation of
+     * AVX/AVX2 is young, and JVMs in the guest crashed now and then inside JIT-compiled JDK code
+     * (SIGSEGV in C1 code of the JDK's ASM, in a process that makes no native call of ours).
+     */
+    static final String JVM = "-XX:UseAVX=0 -XX:+UseParallelGC";
+
+    /**
      * The launcher in the guest (with the class-data archive; -Xlog:disable keeps JVM warnings off
      * the one-line error checks); a JVM crash leaves its report in the share.
      */
-    static final String TP = "java -XX:SharedArchiveFile=" + CDS + " -Xlog:disable -Xlog:all=off"
-            + " -XX:ErrorFile=\"$TP_SHARE/hs_err_%p.log\" -XX:+UseParallelGC -jar \"$TP_JAR\"";
+    static final String TP = "java " + JVM + " -XX:SharedArchiveFile=" + CDS + " -Xlog:disable -Xlog:all=off"
+            + " -XX:ErrorFile=\"$TP_SHARE/hs_err_%p.log\" -jar \"$TP_JAR\"";
 
     static final Duration ADD_TIMEOUT = Duration.ofSeconds(120);
 
@@ -33,7 +40,7 @@ final class Ublk {
 
     static void loadDriver(Guest guest) {
         guest.runOk("tp_modprobe ublk_drv && wait_for_path /dev/ublk-control 5");
-        guest.run("test -f " + CDS + " || java -XX:ArchiveClassesAtExit=" + CDS + " -Xlog:disable -XX:+UseParallelGC -jar \"$TP_JAR\""
+        guest.run("test -f " + CDS + " || java -XX:ArchiveClassesAtExit=" + CDS + " -Xlog:disable " + JVM + " -jar \"$TP_JAR\""
                 + " ublk list > /dev/null 2>&1; true", Duration.ofMinutes(3));
     }
 
