@@ -1,6 +1,7 @@
 package io.tensorplane.cli;
 
 import io.tensorplane.nvmf.NvmfCommand;
+import io.tensorplane.nvmf.ServeCommand;
 import io.tensorplane.ublk.UblkCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             UblkCommand.class,
             NvmfCommand.class,
+            ServeCommand.class, // "serve --config": today the config file describes an NVMe/TCP target
             BenchCommand.class,
             DemoCommand.class,
         })
