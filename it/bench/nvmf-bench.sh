@@ -46,7 +46,7 @@ YAML
 "${pin[@]}" java -Dchronicle.analytics.disable=true -jar "$TP_JAR" nvmf serve --config "$out/nvmf-bench.yaml" $TP_OPTS \
   > "$out/nvmf-bench-target.log" 2>&1 &
 tpid=$!
-trap 'kill $tpid 2>/dev/null; nvme disconnect-all >/dev/null 2>&1; kernel_nvmet_stop "$K_NQN" 4421' EXIT
+trap 'nvme disconnect-all >/dev/null 2>&1; kill $tpid 2>/dev/null; wait $tpid; kernel_nvmet_stop "$K_NQN" 4421' EXIT
 for _ in $(seq 300); do grep -q serving "$out/nvmf-bench-target.log" && break; sleep 0.2; done
 grep -q serving "$out/nvmf-bench-target.log" || { cat "$out/nvmf-bench-target.log"; exit 1; }
 

@@ -32,8 +32,9 @@ class NvmfKernelHostIT {
         guest.spawn("target", "exec java -Dchronicle.analytics.disable=true -jar \"$TP_JAR\" nvmf serve"
                 + " --listen 127.0.0.1:4420 --discovery-port 8009 --metrics-port 9464 --threads 2"
                 + " --subsystem " + NQN + " --ns mem:512M");
-        guest.runOk("for i in $(seq 300); do grep -q 'serving' \"$TP_SHARE/target.log\" && exit 0; sleep 0.2; done;"
-                + " cat \"$TP_SHARE/target.log\"; exit 1", Duration.ofSeconds(90));
+        // A JVM starting in the emulated guest on a busy machine can take a minute or more.
+        guest.runOk("for i in $(seq 600); do grep -q 'serving' \"$TP_SHARE/target.log\" && exit 0; sleep 0.5; done;"
+                + " cat \"$TP_SHARE/target.log\"; exit 1", Duration.ofSeconds(330));
     }
 
     @AfterAll
