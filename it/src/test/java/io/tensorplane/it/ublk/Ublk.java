@@ -46,20 +46,32 @@ final class Ublk {
 
     /** {@code ublk add ARGS} (background server); asserts success and returns the device. */
     static Dev add(Guest guest, String args) {
-        ExecResult r = guest.runOk(TP + " ublk add " + args, ADD_TIMEOUT);
+        ExecResult r = tp(guest, "ublk add " + args, ADD_TIMEOUT).assertOk();
         String json = r.out().strip();
         Dev d = new Dev(intField(json, "id"), strField(json, "path"), intField(json, "pid"), intField(json, "queues"), json);
         guest.runOk("test -b " + d.path() + " && blockdev --getsize64 " + d.path());
         return d;
     }
 
+    /**
+     * Runs the launcher in the guest. Known issue, not understood yet: about one guest JVM in a
+     * hundred dies under QEMU's emulation with SIGSEGV inside JIT-compiled JDK code (also with AVX
+     * off); the crash report is kept in the share. Such a crash (the JVM's fatal-error banner, exit
+     * 134) is reported on stderr and the command run once more; any other failure counts at once.
+     */
     static ExecResult tp(Guest guest, String args, Duration timeout) {
-        return guest.run(TP + " " + args, timeout);
+        ExecResult r = guest.run(TP + " " + args, timeout);
+        if (r.exitCode() == 134 && (r.stdout() + r.stderr()).contains("A fatal error has been detected by the Java Runtime Environment")) {
+            System.err.println("WARNING: the guest JVM crashed running '" + args + "' (report in " + guest.share()
+                    + "); running it once more. " + r);
+            r = guest.run(TP + " " + args, timeout);
+        }
+        return r;
     }
 
     /** {@code ublk del --id N}, asserting success and that the device is gone. */
     static void del(Guest guest, Dev d) {
-        guest.runOk(TP + " ublk del --id " + d.id(), Duration.ofSeconds(90));
+        tp(guest, "ublk del --id " + d.id(), Duration.ofSeconds(90)).assertOk();
         guest.runOk("! test -e " + d.path() + " && ! test -e /dev/ublkc" + d.id());
     }
 
