@@ -2,7 +2,6 @@ package io.tensorplane.cli;
 
 import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Devices;
-import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.Sizes;
@@ -195,9 +194,5 @@ public final class BenchCommand implements Callable<Integer> {
             }
             free[freeCount++] = slot;
         }
-    }
-
-    static String describe(int result) {
-        return result >= 0 ? result + " bytes" : Errno.name(result);
     }
 }
