@@ -97,8 +97,8 @@ public final class NvmfTarget implements AutoCloseable {
                 }
                 reg.add(new Subsystem(sc.nqn, false, nss, sc.allowHosts));
             }
-            int threads = cfg.threads > 0 ? cfg.threads : Runtime.getRuntime().availableProcessors();
-            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros), threads);
+            int[] cpus = cfg.pinnedCpus();
+            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros, cpus.length > 1), cfg.eventLoops(), cpus);
             NvmfTarget t = new NvmfTarget(reg, server, devices);
             int portId = 1;
             for (InetSocketAddress a : addrs) {

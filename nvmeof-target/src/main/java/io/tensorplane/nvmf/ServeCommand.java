@@ -43,7 +43,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", paramLabel = "PORT", description = "serve Prometheus metrics on http://ADDR:PORT/metrics")
     Integer metricsPort;
 
-    @Option(names = "--threads", paramLabel = "N", description = "event-loop threads (default: number of CPUs)")
+    @Option(names = "--cpus", paramLabel = "LIST", description = "one event loop pinned to each CPU: auto (default: the CPUs this process may use), none, or a list such as 0-3,6")
+    String cpus;
+
+    @Option(names = "--threads", paramLabel = "N", description = "this many unpinned event loops instead (default: one pinned per CPU)")
     Integer threads;
 
     @Option(names = "--transport", paramLabel = "NAME", description = "auto (io_uring, else epoll, else NIO), io_uring, epoll or nio")
@@ -101,6 +104,10 @@ public final class ServeCommand implements Callable<Integer> {
         if (threads != null) {
             cfg.threads = threads;
         }
+        if (cpus != null) {
+            cfg.cpus = cpus;
+        }
+        cfg.pinnedCpus(); // a bad list is a usage error now, not at start
         if (transport != null) {
             cfg.transport = transport;
         }

@@ -18,7 +18,8 @@ import java.util.List;
  * listen: 127.0.0.1:4420          # or a list: [127.0.0.1:4420, "[::1]:4420"]
  * discoveryPort: 8009             # optional extra listener for discovery (0 = none)
  * metricsPort: 9464               # optional Prometheus endpoint (0 = none)
- * threads: 2                      # event loops (default: number of CPUs)
+ * cpus: auto                     # one event loop pinned per CPU: auto (the CPUs this process may use), a list (0-3,6) or none
+ * threads: 2                      # with cpus: none, this many unpinned event loops (default: number of CPUs)
  * transport: auto                 # auto | io_uring | epoll | nio
  * spinMicros: 0                   # epoll: poll this long before blocking (lower latency, more CPU)
  * mdts: 7                         # max data transfer = 4 KiB * 2^mdts
@@ -39,6 +40,11 @@ public final class TargetConfig {
     public int discoveryPort;
     public int metricsPort;
     public int threads;
+    /**
+     * Event-loop CPUs: {@code auto} (default: every CPU this process may run on, or unpinned loops if
+     * {@code threads} is set), {@code none} (unpinned) or a list such as {@code 0-3,6}.
+     */
+    public String cpus = "auto";
     public String transport = "auto";
     /** epoll only: microseconds an idle event loop keeps polling before it blocks (0 = block at once). */
     public int spinMicros;
@@ -81,6 +87,30 @@ public final class TargetConfig {
         } else if (v != null) {
             listen.add(String.valueOf(v));
         }
+    }
+
+    /** The CPUs to pin one event loop each to; empty: {@link #eventLoops()} unpinned loops. */
+    public int[] pinnedCpus() {
+        String c = cpus == null ? "auto" : cpus.trim();
+        if (c.equals("none")) {
+            return new int[0];
+        }
+        if (c.equals("auto")) {
+            return threads > 0 ? new int[0] : io.tensorplane.engine.poll.CpuList.allowed();
+        }
+        int[] list = io.tensorplane.engine.poll.CpuList.parse(c);
+        if (list.length == 0) {
+            throw new IllegalArgumentException("cpus: expected auto, none or a CPU list such as 0-3,6");
+        }
+        if (threads > 0 && threads != list.length) {
+            throw new IllegalArgumentException("threads " + threads + " conflicts with cpus " + c + " (one event loop per CPU)");
+        }
+        return list;
+    }
+
+    /** Event loops when no CPU is pinned. */
+    public int eventLoops() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     }
 
     public static TargetConfig load(File file) {

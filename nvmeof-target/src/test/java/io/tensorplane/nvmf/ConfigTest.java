@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,6 +61,28 @@ class ConfigTest {
             assertEquals(1, t.registry().subsystems().size());
             assertEquals(1, t.registry().find("nqn.2026-01.io.tensorplane:j").namespace(1).nsid());
         }
+    }
+
+    @Test
+    void eventLoopCpus() {
+        TargetConfig c = new TargetConfig();
+        assertTrue(c.pinnedCpus().length >= 1, "auto: one pinned loop per CPU this process may use");
+        c.threads = 3;
+        assertEquals(0, c.pinnedCpus().length, "threads without cpus: unpinned loops");
+        assertEquals(3, c.eventLoops());
+        c.threads = 0;
+        c.cpus = "0-1,3";
+        assertArrayEquals(new int[] {0, 1, 3}, c.pinnedCpus());
+        c.cpus = "none";
+        assertEquals(0, c.pinnedCpus().length);
+        c.cpus = "0-1";
+        c.threads = 3;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::pinnedCpus);
+        assertTrue(e.getMessage().contains("threads 3 conflicts with cpus 0-1"), e.getMessage());
+        c.threads = 0;
+        c.cpus = "two";
+        e = assertThrows(IllegalArgumentException.class, c::pinnedCpus);
+        assertTrue(e.getMessage().contains("bad CPU list 'two'"), e.getMessage());
     }
 
     @Test

@@ -56,28 +56,7 @@ public final class PollerConfig {
 
     /** Parses a CPU list such as {@code 2,3} or {@code 4-7} or {@code 0,2-3}; empty for none. */
     public PollerConfig withCpus(String list) {
-        if (list == null || list.isBlank()) {
-            return withCpus(new int[0]);
-        }
-        int[] out = new int[0];
-        for (String part : list.split(",")) {
-            String p = part.trim();
-            try {
-                int dash = p.indexOf('-');
-                int lo = Integer.parseInt(dash < 0 ? p : p.substring(0, dash));
-                int hi = dash < 0 ? lo : Integer.parseInt(p.substring(dash + 1));
-                if (hi < lo) {
-                    throw new NumberFormatException();
-                }
-                for (int c = lo; c <= hi; c++) {
-                    out = Arrays.copyOf(out, out.length + 1);
-                    out[out.length - 1] = c;
-                }
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad CPU list '" + list + "'; expected e.g. 2,3 or 4-7");
-            }
-        }
-        return withCpus(out);
+        return withCpus(CpuList.parse(list));
     }
 
     public PollerConfig withName(String threadNamePrefix) {

@@ -87,6 +87,8 @@ public final class Controller {
     public boolean isDead() { return dead; }
     public int katoMs() { return katoMs; }
     public int ioQueuesAllowed() { return ioQueuesAllowed; }
+    /** The connection of I/O queue {@code qid}, or null. */
+    public TcpQueue ioQueue(int qid) { return qid >= 1 && qid < ioQueues.length() ? ioQueues.get(qid) : null; }
     public boolean volatileWriteCachePresent() {
         for (Namespace n : subsystem.namespaces()) {
             if (n.device().volatileWriteCache()) {

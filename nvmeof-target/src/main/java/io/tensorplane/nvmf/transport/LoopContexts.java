@@ -6,9 +6,37 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The {@link LoopContext} of every event loop, created on first use; the metrics read their stats. */
+/**
+ * The {@link LoopContext} of every event loop, created on first use; the metrics read their stats.
+ * Also the home loop of each I/O queue id: I/O queue {@code q} of every controller is served by
+ * loop {@code (q - 1) mod N}, the same spread the Linux host uses for its queues' CPUs
+ * ({@code io_cpu}), so with loop {@code i} pinned to CPU {@code i} a command is handled on the CPU
+ * that sent it and a round trip wakes no other CPU.
+ */
 public final class LoopContexts {
     private final ConcurrentHashMap<EventLoop, LoopContext> byLoop = new ConcurrentHashMap<>();
+    private volatile EventLoop[] homes = new EventLoop[0];
+    private final java.util.concurrent.atomic.AtomicLong moves = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The event loops in order: I/O queue q goes to homes[(q - 1) % homes.length]. */
+    void homes(List<EventLoop> ordered) {
+        homes = ordered.toArray(new EventLoop[0]);
+    }
+
+    /** Connections moved to their home loop so far. */
+    public long moves() {
+        return moves.get();
+    }
+
+    void moved() {
+        moves.incrementAndGet();
+    }
+
+    /** The loop that should serve I/O queue {@code qid}, or null (admin queue, no homes set). */
+    public EventLoop homeFor(int qid) {
+        EventLoop[] h = homes;
+        return qid <= 0 || h.length == 0 ? null : h[(qid - 1) % h.length];
+    }
 
     LoopContext get(EventLoop loop) {
         return byLoop.computeIfAbsent(loop, l -> new LoopContext(l, new Stats()));

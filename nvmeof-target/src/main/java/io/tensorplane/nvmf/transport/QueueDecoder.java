@@ -19,8 +19,17 @@ final class QueueDecoder extends PduDecoder {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         super.handlerAdded(ctx);
-        queue = new TcpQueue(registry, loops.get(ctx.channel().eventLoop()), ctx);
+        queue = new TcpQueue(registry, loops, ctx);
         listener(queue);
+    }
+
+    /** First registration, or the end of a move to the queue's home loop (now running on it). */
+    @Override
+    public void channelRegistered(ChannelHandlerContext ctx) throws Exception {
+        if (queue != null) {
+            queue.registeredOn(loops.get(ctx.channel().eventLoop()));
+        }
+        super.channelRegistered(ctx);
     }
 
     TcpQueue queue() {

@@ -37,7 +37,9 @@ public final class TcpQueue implements PduListener, IoCompletion {
     private static final int OUT_CHUNK = 4096;
 
     final Registry registry;
-    final LoopContext loop;
+    private final LoopContexts loops;
+    /** This thread's engine channels and counters; replaced once if the queue moves to its home loop. */
+    LoopContext loop;
     private final ChannelHandlerContext ctx;
     private final ByteBufAllocator alloc;
     private final Digest txDigest = new Digest();
@@ -46,6 +48,10 @@ public final class TcpQueue implements PduListener, IoCompletion {
     boolean closed;
     boolean inRead;
     private boolean dirtyQueued;
+    /** Set by Connect when this I/O queue belongs on another loop; the move starts at the next flush. */
+    private io.netty.channel.EventLoop moveTo;
+    /** Between deregistration from the old loop and registration on the new one: nothing is flushed. */
+    private boolean moving;
     private boolean icDone;
     private boolean hdgst;
     private boolean ddgst;
@@ -63,9 +69,10 @@ public final class TcpQueue implements PduListener, IoCompletion {
     private Request h2c;
     private ByteBuf out;
 
-    TcpQueue(Registry registry, LoopContext loop, ChannelHandlerContext ctx) {
+    TcpQueue(Registry registry, LoopContexts loops, ChannelHandlerContext ctx) {
         this.registry = registry;
-        this.loop = loop;
+        this.loops = loops;
+        this.loop = loops.get(ctx.channel().eventLoop());
         this.ctx = ctx;
         this.alloc = ctx.alloc();
         this.peer = String.valueOf(ctx.channel().remoteAddress());
@@ -113,6 +120,10 @@ public final class TcpQueue implements PduListener, IoCompletion {
         this.sqSize = sqsize1;
         this.sqhdDisabled = disableSqFlow;
         resize(sqsize1 + SLACK);
+        io.netty.channel.EventLoop home = loops.homeFor(queueId);
+        if (home != null && home != ctx.channel().eventLoop()) {
+            moveTo = home; // the Connect response is sent from the home loop
+        }
     }
 
     /** Closes the connection (controller teardown, keep-alive expiry). Safe from any thread. */
@@ -528,7 +539,55 @@ public final class TcpQueue implements PduListener, IoCompletion {
             return;
         }
         writeOut();
+        if (moving) {
+            return; // flushed by the home loop once the channel is registered there
+        }
+        if (moveTo != null) {
+            moveToHome();
+            return;
+        }
         ctx.flush();
+    }
+
+    /**
+     * Moves the connection to its home loop right after its Connect, when no command is in flight
+     * (the host sends nothing until the Connect response, which waits unflushed in the channel's
+     * outbound buffer). Netty deregisters the channel from this loop and registers it on the home
+     * loop; {@link #registeredOn} then runs there and flushes.
+     */
+    private void moveToHome() {
+        io.netty.channel.EventLoop to = moveTo;
+        moveTo = null;
+        moving = true;
+        io.netty.channel.Channel ch = ctx.channel();
+        ch.deregister().addListener(f -> {
+            if (!f.isSuccess()) {
+                LOG.log(Level.WARNING, "connection " + peer + ": cannot leave its event loop", f.cause());
+                ch.close();
+                return;
+            }
+            to.register(ch).addListener(g -> {
+                if (!g.isSuccess()) {
+                    LOG.log(Level.WARNING, "connection " + peer + ": cannot join its home event loop", g.cause());
+                    ch.close();
+                }
+            });
+        });
+    }
+
+    /** The channel is registered on {@code home}'s loop (called on that loop). */
+    void registeredOn(LoopContext home) {
+        if (!moving) {
+            return;
+        }
+        moving = false;
+        loop = home;
+        loops.moved();
+        if (!closed) {
+            writeOut();
+            ctx.flush();
+            ctx.read(); // io_uring does not resume reading by itself after a re-registration
+        }
     }
 
     // ---------------------------------------------------------------- lifecycle

@@ -5,8 +5,12 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.tensorplane.engine.poll.CpuAffinity;
+import io.tensorplane.engine.poll.CpuList;
 import io.tensorplane.nvmf.subsystem.Registry;
 
 import java.net.InetSocketAddress;
@@ -15,7 +19,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
-/** The Netty server: one boss loop, N worker loops, a {@link QueueDecoder} per accepted connection. */
+/**
+ * The Netty server: one boss loop, N worker loops (optionally pinned one per CPU), a
+ * {@link QueueDecoder} per accepted connection. Accepted connections are spread round-robin; an I/O
+ * queue then moves to its home loop at Connect (see {@link LoopContexts}).
+ */
 public final class TcpServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TcpServer.class.getName());
 
@@ -26,15 +34,56 @@ public final class TcpServer implements AutoCloseable {
     private final LoopContexts loops = new LoopContexts();
     private final List<Channel> listeners = new ArrayList<>();
 
-    public TcpServer(Registry registry, Transport transport, int threads) {
+    /**
+     * @param threads event loops when {@code cpus} is empty
+     * @param cpus    one event loop per CPU, pinned to it (empty: {@code threads} unpinned loops)
+     */
+    public TcpServer(Registry registry, Transport transport, int threads, int[] cpus) {
         this.registry = registry;
         this.transport = transport;
+        int n = cpus.length > 0 ? cpus.length : threads;
         this.boss = new MultiThreadIoEventLoopGroup(1, transport.factory());
-        this.workers = new MultiThreadIoEventLoopGroup(threads, transport.factory());
+        this.workers = new MultiThreadIoEventLoopGroup(n, transport.factory());
+        List<EventLoop> ordered = new ArrayList<>();
+        for (EventExecutor e : workers) {
+            ordered.add((EventLoop) e);
+        }
+        if (transport.canMove()) {
+            loops.homes(ordered);
+        } else if (n > 1) {
+            LOG.warning("nvmf: with " + transport.name() + " a connection stays on the event loop that accepted it,"
+                    + " not the one of its queue's CPU (higher latency at low queue depth)");
+        }
+        String pinned = cpus.length == 0 ? "" : pin(ordered, cpus);
         registry.ioStats(() -> new long[] {
             loops.sum(s -> s.reads), loops.sum(s -> s.writes), loops.sum(s -> s.readBytes), loops.sum(s -> s.writeBytes)});
-        LOG.info("nvmf: transport " + transport.name() + ", " + threads + " event loop" + (threads == 1 ? "" : "s")
+        LOG.info("nvmf: transport " + transport.name() + ", " + n + " event loop" + (n == 1 ? "" : "s") + pinned
                 + (transport.why().isEmpty() ? "" : " (" + transport.why() + ")"));
+    }
+
+    /** Pins loop i to cpus[i] (on the loop's own thread); says how it went. */
+    private static String pin(List<EventLoop> ordered, int[] cpus) {
+        CpuAffinity affinity = CpuAffinity.installed();
+        List<Integer> failed = new ArrayList<>();
+        for (int i = 0; i < ordered.size(); i++) {
+            int cpu = cpus[i];
+            boolean ok;
+            try {
+                ok = ordered.get(i).submit(() -> affinity.pinCurrentThread(cpu)).get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                ok = false;
+            }
+            if (!ok) {
+                failed.add(cpu);
+            }
+        }
+        String list = CpuList.format(cpus);
+        if (failed.isEmpty()) {
+            return " pinned to CPUs " + list + " (" + affinity.name() + ")";
+        }
+        LOG.warning("nvmf: could not pin event loops to CPUs " + failed + " with " + affinity.name()
+                + "; those loops run unpinned");
+        return " on CPUs " + list + " (pinning failed for " + failed + ")";
     }
 
     public LoopContexts loops() {

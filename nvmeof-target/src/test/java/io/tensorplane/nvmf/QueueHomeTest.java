@@ -1,0 +1,101 @@
+package io.tensorplane.nvmf;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.Epoll;
+import io.tensorplane.nvmf.subsystem.Controller;
+import io.tensorplane.nvmf.tool.NvmeTcpClient;
+import io.tensorplane.nvmf.tool.NvmeTcpClient.Completion;
+import io.tensorplane.nvmf.transport.Transport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * I/O queue q of every controller ends up on event loop (q - 1) mod N, whichever loop accepted it:
+ * the connection moves at Connect (epoll and NIO; Netty's io_uring channels cannot move) and carries
+ * verified I/O afterwards.
+ */
+class QueueHomeTest {
+    static final String NQN = "nqn.2026-01.io.tensorplane:home";
+    static final String HOST = "nqn.2014-08.org.nvmexpress:uuid:22222222-3333-4444-5555-666666666666";
+
+    @ParameterizedTest
+    @ValueSource(strings = {"epoll", "nio"})
+    void ioQueuesMoveToTheirHomeLoop(String transport) throws Exception {
+        assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(), "no epoll here");
+        LeakCheck.install();
+        TargetConfig cfg = new TargetConfig();
+        cfg.listen.add("127.0.0.1:0");
+        cfg.threads = 2;
+        cfg.cpus = "none";
+        cfg.transport = transport;
+        TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
+        s.nqn = NQN;
+        s.namespaces.add(new TargetConfig.NamespaceConfig("mem:16M"));
+        cfg.subsystems.add(s);
+        try (NvmfTarget target = NvmfTarget.start(cfg)) {
+            InetSocketAddress addr = target.ioAddresses().get(0);
+            Random rnd = new Random(7);
+            // Two controllers with queues 1 and 2 each: 3 connections per controller over 2 round-robin
+            // loops, so the queues of one of them are accepted on the wrong loop and must move.
+            for (int ctrl = 0; ctrl < 2; ctrl++) {
+                List<NvmeTcpClient> open = new ArrayList<>();
+                try {
+                    NvmeTcpClient admin = new NvmeTcpClient(addr, 5000);
+                    open.add(admin);
+                    admin.initialize(false, false);
+                    int cntlid = admin.connectAdminAndEnable(NQN, HOST, 10_000);
+                    assertTrue(admin.command(0x09, 0, new int[] {7, (1 << 16) | 1}, 0).ok(), "two I/O queues");
+                    Controller c = target.registry().find(NQN).controller(cntlid);
+                    assertNotNull(c);
+                    for (int qid = 1; qid <= 2; qid++) {
+                        NvmeTcpClient io = new NvmeTcpClient(addr, 5000);
+                        open.add(io);
+                        io.initialize(false, false);
+                        Completion con = io.connect(qid, 127, cntlid, NQN, HOST, 0, 0);
+                        assertTrue(con.ok(), con.toString());
+                        for (int i = 0; i < 20; i++) {
+                            byte[] data = new byte[4096 * (1 + rnd.nextInt(4))];
+                            rnd.nextBytes(data);
+                            long slba = 8L * rnd.nextInt(4000);
+                            assertTrue(io.write(1, slba, data, 512).ok());
+                            Completion r = io.read(1, slba, data.length / 512, 512);
+                            assertTrue(r.ok(), r.toString());
+                            assertArrayEquals(data, r.data, "queue " + qid + " of controller " + cntlid);
+                        }
+                        EventLoop home = target.loops().homeFor(qid);
+                        assertNotNull(home);
+                        assertEquals(home, c.ioQueue(qid).eventLoop(), "queue " + qid + " on its home loop");
+                    }
+                    assertEquals(target.loops().homeFor(1), target.loops().homeFor(3), "qid 3 wraps to loop 0");
+                } finally {
+                    for (NvmeTcpClient client : open) {
+                        client.close();
+                    }
+                }
+            }
+            assertTrue(target.loops().moves() >= 1, "at least one queue had to move, moved " + target.loops().moves());
+        }
+        LeakCheck.assertNoLeaks();
+    }
+
+    @Test
+    void autoAvoidsIoUringWhenQueuesMustMove() {
+        assumeTrue(Epoll.isAvailable(), "no epoll here");
+        Transport t = Transport.select("auto", 0, true);
+        assertEquals("epoll", t.name());
+        assertTrue(t.canMove() && t.why().contains("io_uring"), t.why());
+        assertEquals("nio", Transport.select("nio", 0, true).name(), "an explicit choice stands");
+    }
+}
