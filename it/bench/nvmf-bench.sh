@@ -3,7 +3,8 @@
 # host, against Tensorplane's target (null and mem namespaces) and, in the same run with the same `nvme connect`
 # options, the kernel's nvmet-tcp with a null_blk namespace. Prints a Markdown table (IOPS, mean latency, ratios).
 #
-#   it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh [VAR=value]...   (in the QEMU test bed; results in $TP_OUT)
+#   TENSORPLANE_VM_TCG=multi it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh [VAR=value]...
+#   (in the QEMU test bed; results in $TP_OUT). The mem namespace is written end to end before it is measured.
 #
 # Settings (environment variables or VAR=value arguments): FIO_RUNTIME (seconds per point, default 8), WARMUP (seconds of QD128 randread per Tensorplane namespace
 # before measuring, default 15: the JVM compiles its hot paths), CONNECT_OPTS (extra `nvme connect` options for both
@@ -30,6 +31,7 @@ NULL_NQN=nqn.2026-01.io.tensorplane:bench-null
 MEM_NQN=nqn.2026-01.io.tensorplane:bench-mem
 K_NQN=nqn.2026-01.io.tensorplane:bench-nvmet
 
+bench_require_multi_tcg || exit 1
 tp_modprobe nvme-tcp || exit 1
 nullb_load 16 || exit 1
 kernel_nvmet_start "$K_NQN" /dev/nullb0 4421 127.0.0.1 || exit 1
@@ -59,6 +61,7 @@ mdev=$(nvme_connect_tcp "$MEM_NQN" 4420 127.0.0.1 $CONNECT_OPTS) || exit 1
 echo "nvmet-tcp/null_blk: $kdev  tensorplane/null: $ndev  tensorplane/mem: $mdev  (connect options: '${CONNECT_OPTS}', serve options: '${TP_OPTS}', cpus: '${TP_CPUS:-all}')" >&2
 grep -E 'transport' "$out/nvmf-bench-target.log" >&2
 
+precondition "$mdev" || exit 1
 fio_point "$ndev" randread 128 "$WARMUP" >/dev/null
 fio_point "$mdev" randwrite 128 "$WARMUP" >/dev/null
 fio_point "$mdev" randread 128 "$WARMUP" >/dev/null

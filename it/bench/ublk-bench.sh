@@ -3,7 +3,8 @@
 # with the null and mem backends, beside the kernel's null_blk measured in the same run.
 # Prints IOPS, mean latency and the ratio to null_blk for each point, as a Markdown table.
 #
-# Run it in the test bed:   it/testbed/run-in-vm it/bench/ublk-bench.sh
+# Run it in the test bed:   TENSORPLANE_VM_TCG=multi it/testbed/run-in-vm it/bench/ublk-bench.sh
+# mem devices are written end to end before they are measured (steady state, not first-touch page faults).
 # Environment:
 #   FIO_RUNTIME       seconds per point (default 8)
 #   BENCH_BACKENDS    backends to measure (default "null:16G mem:1G")
@@ -26,6 +27,7 @@ java_opts=${BENCH_JAVA_OPTS:--XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xm
 tp() { # shellcheck disable=SC2086
   java $java_opts -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
 
+bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv || exit 1
 nullb_load 16 || exit 1
 
@@ -50,6 +52,7 @@ for b in $backends; do
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
   id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")
   echo "bench: $b on $dev ($out)" >&2
+  case $b in mem:*) precondition "$dev" || exit 1 ;; esac
   # warm the server's JIT before measuring
   fio --name=warm --filename="$dev" --rw=randrw --bs=4k --iodepth=16 --ioengine=io_uring --direct=1 --runtime=4 \
       --time_based --size=256M --output=/dev/null >/dev/null 2>&1

@@ -19,6 +19,22 @@
 
 tp_err() { echo "testbed: $*" >&2; }
 
+# bench_require_multi_tcg: benchmarks measure with both host cores emulating the guest (TENSORPLANE_VM_TCG=multi);
+# under the test bed's default single-threaded TCG all vCPUs share one host thread and the ratios mean little.
+bench_require_multi_tcg() {
+  if grep -q 'tp.tcg=single' /proc/cmdline 2>/dev/null; then
+    tp_err "this guest runs single-threaded TCG; benchmarks need: TENSORPLANE_VM_TCG=multi it/testbed/run-in-vm ..."
+    return 1
+  fi
+}
+
+# precondition DEV: write the whole device once (1 MiB sequential writes) so that measurements see steady state
+# (a fresh mem device otherwise pays the guest kernel's page fault for every first write to a page).
+precondition() {
+  fio --name=precondition --filename="$1" --rw=write --bs=1M --iodepth=8 --ioengine=io_uring --direct=1 \
+      --output=/dev/null >/dev/null 2>&1 || { tp_err "preconditioning $1 failed"; return 1; }
+}
+
 tp_modprobe() {
   local m rc=0
   for m in "$@"; do
