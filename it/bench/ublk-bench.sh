@@ -12,6 +12,9 @@
 #   BENCH_QDS         queue depths (default "1 16 128")
 #   UBLK_ADD_ARGS     extra 'ublk add' options (default "--queues 1 --depth 128")
 #   BENCH_JAVA_OPTS   JVM options of the server (default "-XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m")
+#   FIO_CPUS          CPUs of fio (default 0)    SERVER_CPUS  CPUs of the ublk server (default 1, with --no-pin)
+# Placement is fixed because the scheduler otherwise sometimes puts fio and the queue thread on one vCPU (throughput
+# then halves at random). null_blk is measured first and again last; ratios are taken against the better of the two.
 set -uo pipefail
 repo=${TP_REPO:-$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)}
 # shellcheck disable=SC1091
@@ -22,6 +25,10 @@ backends=${BENCH_BACKENDS:-null:16G mem:1G}
 rws=${BENCH_RW:-randread randwrite}
 qds=${BENCH_QDS:-1 16 128}
 add_args=${UBLK_ADD_ARGS:---queues 1 --depth 128}
+export FIO_CPUS=${FIO_CPUS-0}
+server_cpus=${SERVER_CPUS-1}
+server_pin=()
+if [ -n "$server_cpus" ]; then server_pin=(taskset -c "$server_cpus"); add_args="$add_args --no-pin"; fi
 java_opts=${BENCH_JAVA_OPTS:--XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m}
 
 tp() { # shellcheck disable=SC2086
@@ -48,7 +55,7 @@ labels=("null_blk")
 measure null_blk /dev/nullb0 || exit 1
 for b in $backends; do
   # shellcheck disable=SC2086
-  out=$(tp ublk add --backend "$b" $add_args) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
+  out=$("${server_pin[@]}" java $java_opts -Dchronicle.analytics.disable=true -jar "$jar" ublk add --backend "$b" $add_args) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
   id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")
   echo "bench: $b on $dev ($out)" >&2
@@ -61,9 +68,19 @@ for b in $backends; do
   measure "$label" "$dev" || exit 1
   tp ublk del --id "$id" >/dev/null || exit 1
 done
+measure null_blk_end /dev/nullb0 || exit 1
+for rw in $rws; do
+  for qd in $qds; do
+    e=${iops[null_blk_end,$rw,$qd]}
+    if [ "$e" -gt "${iops[null_blk,$rw,$qd]}" ]; then
+      iops[null_blk,$rw,$qd]=$e; lat[null_blk,$rw,$qd]=${lat[null_blk_end,$rw,$qd]}
+    fi
+  done
+done
 
 echo
-echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point; $(nproc) vCPU; kernel $(uname -r); ublk add $add_args"
+echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point; $(nproc) vCPU; kernel $(uname -r); ublk add $add_args;"
+echo "fio on CPUs ${FIO_CPUS:-any}, server on CPUs ${server_cpus:-any}; null_blk: the better of a first and a last measurement"
 echo
 hdr="| device | workload |"; sep="|---|---|"
 for qd in $qds; do hdr="$hdr QD$qd IOPS | QD$qd mean lat (us) | QD$qd IOPS vs null_blk | QD$qd lat vs null_blk |"; sep="$sep---:|---:|---:|---:|"; done

@@ -141,9 +141,11 @@ nvme_disconnect_nqn() {
 }
 
 # fio_point DEV RW QD [SECONDS] [BS] -> "IOPS LAT_US"
+# FIO_CPUS (optional): the CPUs fio may run on (--cpus_allowed).
 fio_point() {
   local dev=$1 rw=$2 qd=$3 secs=${4:-${FIO_RUNTIME:-8}} bs=${5:-4k} out
   out=$(fio --name=tp --filename="$dev" --rw="$rw" --bs="$bs" --iodepth="$qd" --ioengine=io_uring --direct=1 \
+        ${FIO_CPUS:+--cpus_allowed=$FIO_CPUS} \
         --runtime="$secs" --time_based --ramp_time=1 --norandommap --randrepeat=0 --numjobs=1 --group_reporting \
         --output-format=terse --terse-version=3 2>&1) || { tp_err "fio on $dev ($rw, QD $qd) failed: $out"; return 1; }
   echo "$out" | tail -n 1 | awk -F';' -v rw="$rw" '{
