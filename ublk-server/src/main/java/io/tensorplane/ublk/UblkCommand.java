@@ -98,6 +98,10 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--no-pin", description = "Do not pin queue threads to the CPUs the kernel maps to their queue.")
         boolean noPin;
 
+        @Option(names = "--io-scheduler", paramLabel = "NAME",
+                description = "I/O scheduler of the disk: none, mq-deadline, ... or 'kernel' to keep the kernel's choice (default: ${DEFAULT-VALUE}).")
+        String ioScheduler = "none";
+
         @Option(names = "--ready-file", hidden = true, paramLabel = "PATH", description = "Internal: where a background server reports readiness.")
         Path readyFile;
 
@@ -167,6 +171,7 @@ public final class UblkCommand implements Runnable {
                 cfg.copyMode = mode;
                 cfg.spinMicros = spinMicros;
                 cfg.pin = !noPin;
+                cfg.ioScheduler = "kernel".equals(ioScheduler) ? null : ioScheduler;
                 cfg.coopTaskrun = "coop".equals(taskrun);
                 cfg.recoverable = recoverable;
                 cfg.recover = recovering();
@@ -234,6 +239,7 @@ public final class UblkCommand implements Runnable {
             n.put("size_bytes", srv.device().sizeBytes());
             n.put("block_size", srv.device().blockSize());
             n.put("copy", srv.userCopy() ? "user" : "buffer");
+            n.put("io_scheduler", srv.ioScheduler());
             return n;
         }
 
@@ -268,6 +274,7 @@ public final class UblkCommand implements Runnable {
             cmd.add("--copy=" + copy);
             cmd.add("--spin-us=" + spinMicros);
             cmd.add("--taskrun=" + taskrun);
+            cmd.add("--io-scheduler=" + ioScheduler);
             if (id >= 0) {
                 cmd.add("--id=" + id);
             }

@@ -67,6 +67,9 @@ class UblkFioVerifyIT {
         int cpus = Integer.parseInt(guest.runOk("nproc").out());
         // The kernel grants at most one queue per CPU.
         assertEquals(Math.min(queues, cpus), d.queues(), d.json());
+        // The server selects the 'none' I/O scheduler (the kernel would give a single-queue disk mq-deadline).
+        assertTrue(d.json().contains("\"io_scheduler\":\"none\""), d.json());
+        assertTrue(guest.runOk("cat /sys/block/" + d.path().substring("/dev/".length()) + "/queue/scheduler").out().contains("[none]"));
         // With several queues, one fio job per CPU so that every queue gets requests.
         int jobs = d.queues() > 1 ? cpus : 1;
         String script = String.join("\n",
