@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.tensorplane.engine.poll.CpuList;
 
 import java.io.File;
 import java.io.IOException;
@@ -96,9 +97,9 @@ public final class TargetConfig {
             return new int[0];
         }
         if (c.equals("auto")) {
-            return threads > 0 ? new int[0] : io.tensorplane.engine.poll.CpuList.allowed();
+            return threads > 0 ? new int[0] : CpuList.allowed();
         }
-        int[] list = io.tensorplane.engine.poll.CpuList.parse(c);
+        int[] list = CpuList.parse(c);
         if (list.length == 0) {
             throw new IllegalArgumentException("cpus: expected auto, none or a CPU list such as 0-3,6");
         }

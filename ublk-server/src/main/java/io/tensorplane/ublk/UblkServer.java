@@ -9,6 +9,9 @@ import io.tensorplane.ublk.ctrl.UblkControl;
 import io.tensorplane.ublk.queue.UblkQueue;
 import io.tensorplane.ublk.uring.LibC;
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.agrona.UnsafeApi;
@@ -217,15 +220,15 @@ public final class UblkServer implements AutoCloseable {
         }
     }
 
-    private static java.nio.file.Path schedulerFile(int id) {
-        return java.nio.file.Path.of("/sys/block/ublkb" + id + "/queue/scheduler");
+    private static Path schedulerFile(int id) {
+        return Path.of("/sys/block/ublkb" + id + "/queue/scheduler");
     }
 
     /** Selects the disk's I/O scheduler; a failure is reported on stderr and leaves the kernel's choice. */
     private static void setIoScheduler(int id, String name) {
         try {
-            java.nio.file.Files.writeString(schedulerFile(id), name);
-        } catch (java.io.IOException | RuntimeException e) {
+            Files.writeString(schedulerFile(id), name);
+        } catch (IOException | RuntimeException e) {
             System.err.println("ublk: could not set the I/O scheduler of /dev/ublkb" + id + " to '" + name + "' ("
                     + e.getMessage() + "); it keeps the kernel's choice");
         }
@@ -234,10 +237,10 @@ public final class UblkServer implements AutoCloseable {
     /** The disk's I/O scheduler as sysfs shows it selected (e.g. {@code none}), or "unknown". */
     public String ioScheduler() {
         try {
-            String all = java.nio.file.Files.readString(schedulerFile(id()));
+            String all = Files.readString(schedulerFile(id()));
             int a = all.indexOf('['), b = all.indexOf(']');
             return a >= 0 && b > a ? all.substring(a + 1, b) : all.trim();
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return "unknown";
         }
     }

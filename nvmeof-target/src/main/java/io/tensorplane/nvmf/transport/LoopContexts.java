@@ -5,6 +5,7 @@ import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The {@link LoopContext} of every event loop, created on first use; the metrics read their stats.
@@ -16,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LoopContexts {
     private final ConcurrentHashMap<EventLoop, LoopContext> byLoop = new ConcurrentHashMap<>();
     private volatile EventLoop[] homes = new EventLoop[0];
-    private final java.util.concurrent.atomic.AtomicLong moves = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong moves = new AtomicLong();
 
     /** The event loops in order: I/O queue q goes to homes[(q - 1) % homes.length]. */
     void homes(List<EventLoop> ordered) {

@@ -2,8 +2,10 @@ package io.tensorplane.nvmf.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.nvmf.admin.AdminCommands;
 import io.tensorplane.nvmf.fabrics.FabricsCommands;
@@ -49,7 +51,7 @@ public final class TcpQueue implements PduListener, IoCompletion {
     boolean inRead;
     private boolean dirtyQueued;
     /** Set by Connect when this I/O queue belongs on another loop; the move starts at the next flush. */
-    private io.netty.channel.EventLoop moveTo;
+    private EventLoop moveTo;
     /** Between deregistration from the old loop and registration on the new one: nothing is flushed. */
     private boolean moving;
     private boolean icDone;
@@ -105,7 +107,7 @@ public final class TcpQueue implements PduListener, IoCompletion {
         return ctx.channel().localAddress();
     }
 
-    public io.netty.channel.EventLoop eventLoop() {
+    public EventLoop eventLoop() {
         return ctx.channel().eventLoop();
     }
 
@@ -120,7 +122,7 @@ public final class TcpQueue implements PduListener, IoCompletion {
         this.sqSize = sqsize1;
         this.sqhdDisabled = disableSqFlow;
         resize(sqsize1 + SLACK);
-        io.netty.channel.EventLoop home = loops.homeFor(queueId);
+        EventLoop home = loops.homeFor(queueId);
         if (home != null && home != ctx.channel().eventLoop()) {
             moveTo = home; // the Connect response is sent from the home loop
         }
@@ -556,10 +558,10 @@ public final class TcpQueue implements PduListener, IoCompletion {
      * loop; {@link #registeredOn} then runs there and flushes.
      */
     private void moveToHome() {
-        io.netty.channel.EventLoop to = moveTo;
+        EventLoop to = moveTo;
         moveTo = null;
         moving = true;
-        io.netty.channel.Channel ch = ctx.channel();
+        Channel ch = ctx.channel();
         ch.deregister().addListener(f -> {
             if (!f.isSuccess()) {
                 LOG.log(Level.WARNING, "connection " + peer + ": cannot leave its event loop", f.cause());
@@ -586,7 +588,6 @@ public final class TcpQueue implements PduListener, IoCompletion {
         if (!closed) {
             writeOut();
             ctx.flush();
-            ctx.read(); // io_uring does not resume reading by itself after a re-registration
         }
     }
 
