@@ -32,7 +32,7 @@ if [ -n "$server_cpus" ]; then server_pin=(taskset -c "$server_cpus"); add_args=
 java_opts=${BENCH_JAVA_OPTS:--XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m}
 
 tp() { # shellcheck disable=SC2086
-  java $java_opts -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
+  "${server_pin[@]}" java $java_opts -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
 
 bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv || exit 1
@@ -55,7 +55,7 @@ labels=("null_blk")
 measure null_blk /dev/nullb0 || exit 1
 for b in $backends; do
   # shellcheck disable=SC2086
-  out=$("${server_pin[@]}" java $java_opts -Dchronicle.analytics.disable=true -jar "$jar" ublk add --backend "$b" $add_args) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
+  out=$(tp ublk add --backend "$b" $add_args) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
   id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")
   echo "bench: $b on $dev ($out)" >&2

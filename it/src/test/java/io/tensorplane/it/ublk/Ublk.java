@@ -19,9 +19,9 @@ final class Ublk {
     static final String CDS = "/tmp/tensorplane-ublk.jsa";
 
     /**
-     * JVM options of every launcher run in the guest. -XX:UseAVX=0: QEMU 7.2's TCG emulation of
-     * AVX/AVX2 is young, and JVMs in the guest crashed now and then inside JIT-compiled JDK code
-     * (SIGSEGV in C1 code of the JDK's ASM, in a process that makes no native call of ours).
+     * JVM options of every launcher run in the guest. -XX:UseAVX=0 dates from when AVX emulation was
+     * suspected for the guest JVM crashes; the cause turned out to be multi-threaded TCG racing with
+     * HotSpot's code patching (docs/testbed.md), and the guest CPU has no AVX anyway.
      */
     static final String JVM = "-XX:UseAVX=0 -XX:+UseParallelGC";
 
@@ -54,10 +54,11 @@ final class Ublk {
     }
 
     /**
-     * Runs the launcher in the guest. Known issue, not understood yet: about one guest JVM in a
-     * hundred dies under QEMU's emulation with SIGSEGV inside JIT-compiled JDK code (also with AVX
-     * off); the crash report is kept in the share. Such a crash (the JVM's fatal-error banner, exit
-     * 134) is reported on stderr and the command run once more; any other failure counts at once.
+     * Runs the launcher in the guest. Under multi-threaded TCG (TENSORPLANE_VM_TCG=multi) about one
+     * guest JVM in a hundred died with SIGSEGV in JIT-compiled code (a torn translation of code
+     * HotSpot was patching; see docs/testbed.md); the default single-threaded TCG avoids it. Should
+     * it happen anyway (the JVM's fatal-error banner, exit 134), it is reported on stderr, the crash
+     * report is kept in the share, and the command runs once more; any other failure counts at once.
      */
     static ExecResult tp(Guest guest, String args, Duration timeout) {
         ExecResult r = guest.run(TP + " " + args, timeout);
