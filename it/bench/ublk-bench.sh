@@ -14,7 +14,7 @@
 #   BENCH_JAVA_OPTS   JVM options of the server (default "-XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m")
 #   FIO_CPUS          CPUs of fio (default 0)    SERVER_CPUS  CPUs of the ublk server (default 1, with --no-pin)
 # Placement is fixed because the scheduler otherwise sometimes puts fio and the queue thread on one vCPU (throughput
-# then halves at random). null_blk is measured first and again last; ratios are taken against the better of the two.
+# then halves at random). Each point is the best of BENCH_ROUNDS (default 2) interleaved rounds, for every device.
 set -uo pipefail
 repo=${TP_REPO:-$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)}
 # shellcheck disable=SC1091
@@ -51,36 +51,44 @@ measure() { # label dev
   done
 }
 
-labels=("null_blk")
-measure null_blk /dev/nullb0 || exit 1
+# Every device is measured BENCH_ROUNDS times, rounds interleaved (null_blk, each ublk device, then again), and
+# each point keeps its best round: the same rule for the kernel's device and ours, so a noisy moment on the host
+# does not decide a ratio.
+rounds=${BENCH_ROUNDS:-2}
+labels=("null_blk"); devs=("/dev/nullb0"); ids=()
 for b in $backends; do
   # shellcheck disable=SC2086
   out=$(tp ublk add --backend "$b" $add_args) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
-  id=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")
+  ids+=("$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")")
   echo "bench: $b on $dev ($out)" >&2
   case $b in mem:*) precondition "$dev" || exit 1 ;; esac
   # warm the server's JIT before measuring
   fio --name=warm --filename="$dev" --rw=randrw --bs=4k --iodepth=16 --ioengine=io_uring --direct=1 --runtime=4 \
       --time_based --size=256M --output=/dev/null >/dev/null 2>&1
-  label="ublk $b"
-  labels+=("$label")
-  measure "$label" "$dev" || exit 1
-  tp ublk del --id "$id" >/dev/null || exit 1
+  labels+=("ublk $b"); devs+=("$dev")
 done
-measure null_blk_end /dev/nullb0 || exit 1
-for rw in $rws; do
-  for qd in $qds; do
-    e=${iops[null_blk_end,$rw,$qd]}
-    if [ "$e" -gt "${iops[null_blk,$rw,$qd]}" ]; then
-      iops[null_blk,$rw,$qd]=$e; lat[null_blk,$rw,$qd]=${lat[null_blk_end,$rw,$qd]}
-    fi
+declare -A spread
+for ((round = 1; round <= rounds; round++)); do
+  for i in "${!labels[@]}"; do
+    label=${labels[$i]}
+    measure "$label#$round" "${devs[$i]}" || exit 1
+    for rw in $rws; do
+      for qd in $qds; do
+        r=${iops[$label#$round,$rw,$qd]}
+        spread[$label,$rw,$qd]="${spread[$label,$rw,$qd]:+${spread[$label,$rw,$qd]} / }$r"
+        if [ "$round" -eq 1 ] || [ "$r" -gt "${iops[$label,$rw,$qd]}" ]; then
+          iops[$label,$rw,$qd]=$r; lat[$label,$rw,$qd]=${lat[$label#$round,$rw,$qd]}
+        fi
+      done
+    done
   done
 done
+for id in "${ids[@]}"; do tp ublk del --id "$id" >/dev/null || exit 1; done
 
 echo
 echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point; $(nproc) vCPU; kernel $(uname -r); ublk add $add_args;"
-echo "fio on CPUs ${FIO_CPUS:-any}, server on CPUs ${server_cpus:-any}; null_blk: the better of a first and a last measurement"
+echo "fio on CPUs ${FIO_CPUS:-any}, server on CPUs ${server_cpus:-any}; each point: the best of $rounds interleaved rounds"
 echo
 hdr="| device | workload |"; sep="|---|---|"
 for qd in $qds; do hdr="$hdr QD$qd IOPS | QD$qd mean lat (us) | QD$qd IOPS vs null_blk | QD$qd lat vs null_blk |"; sep="$sep---:|---:|---:|---:|"; done
@@ -93,6 +101,15 @@ for label in "${labels[@]}"; do
       bi=${iops[null_blk,$rw,$qd]} bl=${lat[null_blk,$rw,$qd]}
       row="$row $i | $l | $(awk -v a="$i" -v b="$bi" 'BEGIN{printf "%.2fx", (b > 0 ? a / b : 0)}') | $(awk -v a="$l" -v b="$bl" 'BEGIN{printf "%.1fx", (b > 0 ? a / b : 0)}') |"
     done
+    echo "$row"
+  done
+done
+echo
+echo "IOPS of each round (QD $qds):"
+for label in "${labels[@]}"; do
+  for rw in $rws; do
+    row="$label $rw:"
+    for qd in $qds; do row="$row  QD$qd ${spread[$label,$rw,$qd]}"; done
     echo "$row"
   done
 done
