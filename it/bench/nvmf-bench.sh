@@ -78,7 +78,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       for qd in 1 16 128; do
         r=$(fio_point "${!dev}" "$rw" "$qd") || exit 1
         echo "round $round: $rw $dev QD$qd: $r" >&2
-        if [ "$round" -eq 1 ] || [ "${r% *}" -gt "$(awk '{print $1}' <<<"${R[$rw,$dev,$qd]}")" ]; then R[$rw,$dev,$qd]=$r; fi
+        if [ "$round" -eq 1 ] || [ "${r% *}" -gt "${R[$rw,$dev,$qd]% *}" ]; then R[$rw,$dev,$qd]=$r; fi
       done
     done
   done
