@@ -1,5 +1,6 @@
 package io.tensorplane.ublk;
 
+import io.tensorplane.engine.Errno;
 import static io.tensorplane.ublk.ctrl.UblkAbi.*;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,7 +11,7 @@ import io.tensorplane.engine.Devices;
 import io.tensorplane.ublk.ctrl.DevInfo;
 import io.tensorplane.ublk.ctrl.Params;
 import io.tensorplane.ublk.ctrl.UblkControl;
-import io.tensorplane.ublk.uring.LibC;
+import io.tensorplane.uring.LibC;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -422,7 +423,7 @@ public final class UblkCommand implements Runnable {
             ctrl.stopDevice(id);
             int r = ctrl.deleteDevice(id);
             ServerState.remove(id);
-            if (r < 0 && r != -LibC.ENODEV) {
+            if (r < 0 && r != -Errno.ENODEV) {
                 return "DEL_DEV on ublk device " + id + " failed: " + LibC.strerror(-r);
             }
             return null;
