@@ -64,6 +64,11 @@ public final class UblkServer implements AutoCloseable {
          * kernel refuses (RLIMIT_MEMLOCK), plain buffers are used.
          */
         public boolean fixedBuffers = true;
+        /**
+         * Lend each queue's ring to the backend (one system call per loop for commits and backend I/O); false
+         * gives an io_uring backend a ring of its own, which the queue watches through its descriptor.
+         */
+        public boolean lendRing = true;
     }
 
     private final BlockDevice device;
@@ -171,7 +176,7 @@ public final class UblkServer implements AutoCloseable {
                     }
                 }
                 queues[q] = new UblkQueue(id, q, config.depth, charFd, userCopy, maxIo, device, spin, mask, config.coopTaskrun,
-                        config.fixedBuffers, fetched);
+                        config.fixedBuffers, config.lendRing, fetched);
                 threads[q] = new Thread(queues[q], "ublk" + id + "-q" + q);
                 threads[q].setDaemon(true);
                 threads[q].start();

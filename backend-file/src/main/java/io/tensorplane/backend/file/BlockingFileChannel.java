@@ -122,13 +122,16 @@ final class BlockingFileChannel extends FileChannelBase {
             }
             device.quirks.noZeroRange = true;
         }
-        // tmpfs and others: a hole reads as zeros, and allocating it again keeps the space reserved
-        if (LibC.fallocate(fd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offset, length) == 0
-                && LibC.fallocate(fd, LibC.FALLOC_FL_KEEP_SIZE, offset, length) == 0) {
-            return 0;
-        }
-        if (LibC.errno() != Errno.EOPNOTSUPP) {
-            return -LibC.errno();
+        if (!device.quirks.noHolePunch) {
+            // tmpfs and others: a hole reads as zeros, and allocating it again keeps the space reserved
+            if (LibC.fallocate(fd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offset, length) == 0
+                    && LibC.fallocate(fd, LibC.FALLOC_FL_KEEP_SIZE, offset, length) == 0) {
+                return 0;
+            }
+            if (LibC.errno() != Errno.EOPNOTSUPP) {
+                return -LibC.errno();
+            }
+            device.quirks.noHolePunch = true;
         }
         if (zeros == null) {
             zeros = new Bounce(target.memoryAlignment);

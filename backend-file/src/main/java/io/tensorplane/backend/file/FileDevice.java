@@ -113,6 +113,8 @@ public final class FileDevice implements BlockDevice {
     static final class Quirks {
         /** {@code fallocate(ZERO_RANGE)} is refused (tmpfs): zero by punching a hole and allocating it again. */
         volatile boolean noZeroRange;
+        /** Hole punching is refused as well (vfat): zero by writing zeros. */
+        volatile boolean noHolePunch;
         /** The io_uring discard command of block devices is refused (Linux before 6.12): use the ioctl. */
         volatile boolean noUringDiscard;
     }

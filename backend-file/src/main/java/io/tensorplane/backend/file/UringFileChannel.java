@@ -27,8 +27,8 @@ import org.agrona.UnsafeApi;
  * of I/O in flight): no allocation per I/O. Short transfers are continued where they stopped; a read
  * that meets the end of the file fails with EIO (the file shrank). Operations the kernel turns out
  * not to have are done another way, learnt once per device: zeroing by hole punching and allocation
- * where {@code FALLOC_FL_ZERO_RANGE} is refused (tmpfs), the discard ioctl where the io_uring discard
- * command is (Linux before 6.12).
+ * where {@code FALLOC_FL_ZERO_RANGE} is refused (tmpfs), writing zeros where hole punching is refused too
+ * (vfat), the discard ioctl where the io_uring discard command is refused (Linux before 6.12).
  */
 final class UringFileChannel extends FileChannelBase implements CqeHandler {
     private static final Logger LOG = Logger.getLogger(FileDevice.class.getName());
@@ -43,6 +43,9 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
     private static final byte ZEROES = 4;
     /** write-zeroes as a hole punched, then allocated again: two linked fallocates. */
     private static final byte ZEROES_BY_HOLE = 5;
+    /** write-zeroes as plain writes of zeros, where the file system can neither zero a range nor punch a hole (vfat). */
+    private static final byte ZEROES_BY_WRITE = 6;
+    private static final int ZERO_CHUNK = 1 << 20;
 
     private final IoUring ring;
     private final boolean ownRing;
@@ -66,6 +69,8 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
     private int[] pending = new int[INITIAL_SLOTS];
     private int[] errors = new int[INITIAL_SLOTS];
     private Bounce[] bounces = new Bounce[INITIAL_SLOTS];
+    /** Zeros for {@link #ZEROES_BY_WRITE}, made on first use. */
+    private Bounce zeros;
     private int[] free = new int[INITIAL_SLOTS];
     private int freeCount;
     private int inFlight;
@@ -264,7 +269,9 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
             return;
         }
         int s = slot(completion, tag, ZEROES, offset, length, 0);
-        if (device.quirks.noZeroRange) {
+        if (device.quirks.noHolePunch) {
+            submitZeroesByWrite(s);
+        } else if (device.quirks.noZeroRange) {
             submitZeroesByHole(s);
         } else {
             IoUring.prepFallocate(sqe(), fd, LibC.FALLOC_FL_ZERO_RANGE | LibC.FALLOC_FL_KEEP_SIZE, offset, length, userData(s));
@@ -274,11 +281,30 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
     /** Punch a hole (it reads as zeros), then allocate the range again so later writes cannot run out of space. */
     private void submitZeroesByHole(int s) {
         ops[s] = ZEROES_BY_HOLE;
+        errors[s] = 0;
         pending[s] = 2;
         long punch = sqe();
         IoUring.prepFallocate(punch, fd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offsets[s], lengths[s], userData(s));
         IoUring.setFlags(punch, IOSQE_IO_LINK);
         IoUring.prepFallocate(sqe(), fd, LibC.FALLOC_FL_KEEP_SIZE, offsets[s], lengths[s], userData(s));
+    }
+
+    /** Writes zeros over the range, in chunks from one zeroed buffer; the slot completes with the last of them. */
+    private void submitZeroesByWrite(int s) {
+        ops[s] = ZEROES_BY_WRITE;
+        errors[s] = 0;
+        if (zeros == null) {
+            zeros = new Bounce(target.memoryAlignment);
+            UnsafeApi.setMemory(zeros.address(ZERO_CHUNK), ZERO_CHUNK, (byte) 0);
+        }
+        long zero = zeros.address(ZERO_CHUNK);
+        long end = offsets[s] + lengths[s];
+        int chunks = (int) ((lengths[s] + ZERO_CHUNK - 1) / ZERO_CHUNK);
+        pending[s] = chunks;
+        for (long pos = offsets[s]; pos < end; pos += ZERO_CHUNK) {
+            int n = (int) Math.min(ZERO_CHUNK, end - pos);
+            IoUring.prepRw(sqe(), IORING_OP_WRITE, fd, zero, n, pos, userData(s));
+        }
     }
 
     // ---------------------------------------------------------------- completion
@@ -311,8 +337,23 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
                 finish(s, res < 0 ? res : 0);
                 return;
             case ZEROES_BY_HOLE:
-                if (res < 0 && errors[s] == 0) {
+                // the linked allocation of a failed punch ends with ECANCELED, maybe before the punch's own CQE
+                if (res < 0 && (errors[s] == 0 || errors[s] == -Errno.ECANCELED)) {
                     errors[s] = res;
+                }
+                if (--pending[s] == 0) {
+                    if (errors[s] == -Errno.EOPNOTSUPP) {
+                        // no hole punching either (vfat): write the zeros
+                        device.quirks.noHolePunch = true;
+                        submitZeroesByWrite(s);
+                        return;
+                    }
+                    finish(s, errors[s]);
+                }
+                return;
+            case ZEROES_BY_WRITE:
+                if (res <= 0 && errors[s] == 0) {
+                    errors[s] = res < 0 ? res : -Errno.EIO;
                 }
                 if (--pending[s] == 0) {
                     finish(s, errors[s]);
@@ -424,6 +465,9 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
             if (b != null) {
                 b.free();
             }
+        }
+        if (zeros != null) {
+            zeros.free();
         }
     }
 }

@@ -107,6 +107,36 @@ class FileDeviceTest {
         }
     }
 
+    /**
+     * A file system that can neither zero a range nor punch a hole (ramfs here; vfat in the test bed): no discard
+     * is offered, and write-zeroes writes zeros.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "blocking"})
+    void withoutHolePunchingThereIsNoDiscardAndWriteZeroesWritesZeros(String io) throws Exception {
+        if (io.equals("uring")) {
+            FileContractTests.requireUring();
+        }
+        Path mnt = Scratch.ramfs();
+        try {
+            try (FileDevice dev = (FileDevice) Devices.open(spec(mnt.resolve("d.img"), io, ",create=8M")); Io x = new Io(dev.openChannel())) {
+                assertFalse(dev.capabilities().discard(), "no hole punching here: " + dev.capabilities());
+                assertEquals(-Errno.EOPNOTSUPP, x.discard(0, 4096), "a discard is refused, not ignored");
+                ByteBuffer data = Io.pattern(3 << 20, 8);
+                assertEquals(3 << 20, x.write(0, 3 << 20, data));
+                assertEquals(0, x.writeZeroes(4096, (2 << 20) + 8192), "zeros written in chunks");
+                assertTrue(dev.quirks.noHolePunch, "the device learnt that it must write the zeros");
+                ByteBuffer in = Io.buffer(3 << 20);
+                assertEquals(3 << 20, x.read(0, 3 << 20, in));
+                assertTrue(Io.allZero(in.duplicate().position(4096).slice(), (2 << 20) + 8192), "zeroed");
+                assertEquals(data.get(4095), in.get(4095));
+                assertEquals(data.get((2 << 20) + 12288), in.get((2 << 20) + 12288));
+            }
+        } finally {
+            Scratch.unmount(mnt);
+        }
+    }
+
     /** With O_DIRECT, memory that is not aligned (a Netty buffer, say) goes through a bounce buffer. */
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})

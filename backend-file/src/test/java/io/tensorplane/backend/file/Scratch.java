@@ -41,6 +41,18 @@ final class Scratch {
         return dir;
     }
 
+    /** Mounts a ramfs (no fallocate at all: neither zero ranges nor holes) under target/; skips unless root can. */
+    static Path ramfs() throws Exception {
+        assumeTrue(root(), "mounting ramfs needs root");
+        Path dir = Files.createDirectories(Path.of("target", "ramfs-" + System.nanoTime()));
+        try {
+            run("mount", "-t", "ramfs", "ramfs", dir.toString());
+        } catch (IOException e) {
+            assumeTrue(false, "cannot mount ramfs here: " + e.getMessage());
+        }
+        return dir;
+    }
+
     static void remountReadOnly(Path mount) throws Exception {
         run("mount", "-o", "remount,ro", mount.toString());
     }

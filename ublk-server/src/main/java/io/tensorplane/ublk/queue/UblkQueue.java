@@ -66,6 +66,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private final int[] tagOp;
     private int finished;                // tags whose command ended (ABORT or error): not re-fetched
     private final boolean fixedBuffers;
+    private final boolean lendRing;
     private final Lender lender = new Lender();
     /** How the backend's completions reach this loop: through our ring, its descriptor, or polling. */
     private int backendFd = IoChannel.POLL_WHILE_IN_FLIGHT;
@@ -81,7 +82,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
      */
     public UblkQueue(int devId, int qId, int depth, int charFd, boolean userCopy, int maxIoBytes,
                      BlockDevice device, long spinNanos, long cpuMask, boolean coopTaskrun, boolean fixedBuffers,
-                     CountDownLatch fetched) {
+                     boolean lendRing, CountDownLatch fetched) {
         this.devId = devId;
         this.qId = qId;
         this.depth = depth;
@@ -94,6 +95,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         this.fetched = fetched;
         this.coopTaskrun = coopTaskrun;
         this.fixedBuffers = fixedBuffers;
+        this.lendRing = lendRing;
         this.tagOp = new int[depth];
     }
 
@@ -162,7 +164,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             lender.fixedBase = bufs;
             lender.fixedEnd = bufs + bufBytes;
         }
-        channel = device.openChannel(lender);
+        channel = device.openChannel(lendRing ? lender : ChannelHost.NONE);
         backendFd = channel.completionFd();
         for (int tag = 0; tag < depth; tag++) {
             queueCommand(UBLK_U_IO_FETCH_REQ, tag, -1);
@@ -426,6 +428,14 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             LibC.munmap(bufs, bufBytes);
             bufs = 0;
         }
+    }
+
+    /**
+     * Where the backend's I/O completes: {@code shared} (on this queue's ring), {@code own} (on a ring of its
+     * own, watched through its descriptor), or {@code none} (inline, or polled while in flight).
+     */
+    public String backendRing() {
+        return backendFd == IoChannel.COMPLETES_THROUGH_HOST ? "shared" : backendFd >= 0 ? "own" : "none";
     }
 
     /** Whether setUp succeeded and the loop ran. */
