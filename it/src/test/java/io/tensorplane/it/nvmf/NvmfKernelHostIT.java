@@ -31,7 +31,7 @@ class NvmfKernelHostIT {
 
     @BeforeAll
     static void startTarget(Guest guest) {
-        guest.runOk("tp_modprobe nvme-tcp ext4 && nullb_create tpnvme 512 4096 && image_mount ext4 /mnt/backing 400"
+        guest.runOk("tp_modprobe nvme-tcp ext4 && nullb_create tpnvme 512 4096 && nullb_create tpext4 400 512 && fs_mount ext4 /dev/tpext4 /mnt/backing"
                 + " && image_mount ext4 /mnt/small 48", Duration.ofMinutes(2));
         guest.spawn("target", "exec java -Dchronicle.analytics.disable=true -jar \"$TP_JAR\" nvmf serve"
                 + " --listen 127.0.0.1:4420 --discovery-port 8009 --metrics-port 9464 --threads 2"
