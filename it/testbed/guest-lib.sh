@@ -18,7 +18,7 @@
 #   nvme_connect_tcp NQN [PORT] [ADDR] [OPTS]  nvme connect; prints the namespace block device (e.g. /dev/nvme0n1)
 #   nvme_disconnect_nqn NQN                    nvme disconnect
 #   nvme_ns_of NQN                             prints the namespace block device of a connected subsystem
-#   nvme_nses_of NQN                           prints all of them, one per line, in namespace id order
+#   nvme_nses_of NQN                           prints all of them, one per line, in namespace id (nsid) order
 #   wait_for_path PATH [SECONDS]               wait until PATH exists (default 10 s)
 #   fio_point DEV RW QD [SECONDS] [BS]         one fio io_uring O_DIRECT point; prints "IOPS LAT_US" (mean latency, µs)
 #   fio_table_row LABEL DEV [RW]               fio_point at QD 1, 16, 128; prints one table row
@@ -173,10 +173,11 @@ nvme_nses_of() {
   local nqn=$1 d n
   for d in /sys/class/nvme-subsystem/nvme-subsys*; do
     [ -f "$d/subsysnqn" ] && [ "$(cat "$d/subsysnqn")" = "$nqn" ] || continue
+    # the kernel numbers namespace disks in the order it scanned them (asynchronously), not by nsid
     for n in "$d"/nvme*n*; do
       n=$(basename "$n")
-      [[ $n =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -b "/dev/$n" ] && echo "/dev/$n"
-    done | sort -t n -k 3 -n
+      [[ $n =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -b "/dev/$n" ] && echo "$(cat "/sys/block/$n/nsid") /dev/$n"
+    done | sort -n | cut -d' ' -f2
     return 0
   done
   return 1
