@@ -3,7 +3,7 @@
 # under a tmpfs overlay, bind-mounts the unpacked kernel's module tree at /lib/modules/<version>, mounts the
 # writable 9p share at its host path, then switch_root's into it/testbed/guest-boot.sh (from the shared root).
 # switch_root (not chroot) so that PID 1 and the kernel's threads share the new root: module autoloading works.
-# Parameters come from the kernel command line: tp.kver, tp.moddir, tp.share, tp.init, tp.rwsize.
+# Parameters come from the kernel command line: tp.kver, tp.moddir, tp.share, tp.init, tp.rwsize, tp.systemd.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -44,5 +44,20 @@ done < "/mnt/lower$tp_moddir/modules.devname"
 ip link set lo up || fail "cannot bring lo up"
 hostname testbed
 for d in proc sys dev; do mount --move "/$d" "/mnt/root/$d" || fail "mount --move /$d"; done
+if [ "${tp_systemd:-0}" = 1 ]; then
+  # systemd as PID 1 (for tests of systemd units): it starts only tp-testbed.target (systemd.unit= on the kernel
+  # command line), which runs guest-boot.sh as a service; everything else starts when a test's unit pulls it in.
+  # The host may itself be a container: systemd would take its /.dockerenv for this guest's and then ignore the
+  # kernel command line (systemd.unit=) and run as in a container. The overlay hides it from the guest.
+  rm -f /mnt/root/.dockerenv /mnt/root/run/.containerenv
+  u=/mnt/root/run/systemd/system
+  mkdir -p "$u"
+  printf '%s\n' '[Unit]' 'Description=Tensorplane test bed' 'DefaultDependencies=no' 'Requires=tp-testbed.service' \
+    'After=tp-testbed.service' 'AllowIsolate=yes' > "$u/tp-testbed.target"
+  printf '%s\n' '[Unit]' 'Description=Tensorplane test bed agent' 'DefaultDependencies=no' \
+    '[Service]' "ExecStart=/bin/bash $tp_init" 'StandardInput=null' 'StandardOutput=tty' 'TTYPath=/dev/console' \
+    'StandardError=tty' 'KillMode=process' 'TimeoutStopSec=5' > "$u/tp-testbed.service"
+  exec switch_root /mnt/root /lib/systemd/systemd
+fi
 exec switch_root /mnt/root "$tp_init"
 fail "switch_root failed"

@@ -136,11 +136,13 @@ public final class Preflight {
         boolean loaded = !h.list("/sys/module/ublk_drv").isEmpty();
         if (!loaded) {
             String modules = "/lib/modules/" + k.release() + "/";
-            boolean shipped = h.read(modules + "modules.dep").map(t -> t.contains("/ublk_drv.ko")).orElse(false)
+            Optional<String> dep = h.read(modules + "modules.dep");
+            boolean shipped = dep.map(t -> t.contains("/ublk_drv.ko")).orElse(false)
                     || h.read(modules + "modules.builtin").map(t -> t.contains("/ublk_drv.ko")).orElse(false);
-            return new Check("ublk_drv", missing, shipped
-                    ? "ublk_drv is not loaded: run 'modprobe ublk_drv' (and name it in /etc/modules-load.d/ to load it at boot)"
-                    : "this kernel has no ublk_drv module (CONFIG_BLK_DEV_UBLK); serve NVMe/TCP only");
+            if (dep.isPresent() && !shipped) {
+                return new Check("ublk_drv", missing, "this kernel has no ublk_drv module (CONFIG_BLK_DEV_UBLK); serve NVMe/TCP only");
+            }
+            return new Check("ublk_drv", missing, "ublk_drv is not loaded: run 'modprobe ublk_drv' (and name it in /etc/modules-load.d/ to load it at boot)");
         }
         if (!h.list("/dev").contains("ublk-control")) {
             return new Check("ublk_drv", missing, "ublk_drv is loaded but /dev/ublk-control is missing (a container without the device?)");

@@ -234,7 +234,9 @@ public final class Profiles {
             hk = Arrays.copyOfRange(pool, 0, nHk);
             snapCpus = snapRunning && nSnap == 0 ? m.snap().get().cpus() : Arrays.copyOfRange(pool, nHk, nHk + nSnap);
             data = Arrays.copyOfRange(pool, nHk + nSnap, pool.length);
-            memScale = Math.min(1.0, (double) m.usableMemory() / targetMem);
+            // Scaled by the machine's memory, not by the cgroup's limit: the service's own limit is what the profile
+            // sets (MemoryMax), and a resolution inside it must give the same budgets as the one before it.
+            memScale = Math.min(1.0, (double) m.memTotal() / targetMem);
         } else {
             if (!snapRunning && snapCpus.length > 0) {
                 data = union(snapCpus, data); // no SNAP here: its cores serve I/O too
