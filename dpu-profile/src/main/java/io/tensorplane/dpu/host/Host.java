@@ -1,5 +1,7 @@
 package io.tensorplane.dpu.host;
 
+import io.tensorplane.uring.IoUringProbe;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,8 +26,8 @@ public interface Host {
     /** The kernel's machine name, as {@code uname -m} prints it: {@code aarch64}, {@code x86_64}. */
     String arch();
 
-    /** The errno {@code io_uring_setup} failed with when probed, 0 if it worked. */
-    int ioUringSetupErrno();
+    /** Whether io_uring can be used, and if not why (the uring module's probe and its classification). */
+    IoUringProbe.Availability ioUring();
 
     /** The ublk driver's {@code GET_FEATURES} bits, or empty when {@code /dev/ublk-control} cannot be used. */
     OptionalLong ublkFeatures();

@@ -1,7 +1,7 @@
 package io.tensorplane.dpu.host;
 
-import io.netty.channel.unix.Errors;
 import io.tensorplane.ublk.ctrl.UblkControl;
+import io.tensorplane.uring.IoUringProbe;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -58,34 +58,9 @@ public final class LiveHost implements Host {
         return a.equals("amd64") ? "x86_64" : a;
     }
 
-    /**
-     * Netty's own probe creates a ring with {@code io_uring_setup}; its failure carries the errno. (The project's
-     * io_uring module will own this probe; until then Netty's, which the NVMe/TCP transport relies on anyway.)
-     */
     @Override
-    public int ioUringSetupErrno() {
-        Throwable cause;
-        try {
-            cause = io.netty.channel.uring.IoUring.unavailabilityCause();
-        } catch (LinkageError e) {
-            return 38; // ENOSYS: no native library for this platform
-        }
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof Errors.NativeIoException n) {
-                return Math.abs(n.expectedErr());
-            }
-            String m = String.valueOf(t.getMessage());
-            if (m.contains("Operation not permitted")) {
-                return 1;
-            }
-            if (m.contains("Function not implemented")) {
-                return 38;
-            }
-            if (m.contains("Cannot allocate memory")) {
-                return 12;
-            }
-        }
-        return cause == null ? 0 : 38;
+    public IoUringProbe.Availability ioUring() {
+        return IoUringProbe.availability();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.tensorplane.dpu.host;
 
+import io.tensorplane.uring.IoUringProbe;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -22,7 +24,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  * arch=aarch64
- * io_uring_setup.errno=0            # or 1 (EPERM), 38 (ENOSYS)
+ * io_uring_setup.errno=0            # or 1 (EPERM), 38 (ENOSYS): classified by IoUringProbe.explain
  * ublk.features=0x1fb               # absent: no /dev/ublk-control
  * interface.lo=127.0.0.1,::1
  * interface.enp3s0f0s0=192.0.2.10
@@ -77,9 +79,14 @@ public final class RecordedHost implements Host {
         return probes.getProperty("arch", "x86_64");
     }
 
+    /** {@code io_uring_setup.errno} of the recording, classified as the live probe would with this machine's files. */
     @Override
-    public int ioUringSetupErrno() {
-        return Integer.parseInt(probes.getProperty("io_uring_setup.errno", "0"));
+    public IoUringProbe.Availability ioUring() {
+        int errno = Integer.parseInt(probes.getProperty("io_uring_setup.errno", "0"));
+        if (errno == 0) {
+            return new IoUringProbe.Availability(IoUringProbe.Reason.AVAILABLE, null);
+        }
+        return IoUringProbe.explain(errno, read("/proc/sys/kernel/io_uring_disabled").orElse(null), read("/proc/self/status").orElse(null));
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.tensorplane.dpu.profile.Profile;
 import io.tensorplane.engine.Sizes;
 import io.tensorplane.engine.poll.CpuList;
 import io.tensorplane.ublk.ctrl.UblkAbi;
+import io.tensorplane.uring.IoUringProbe;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,8 +36,7 @@ public final class Preflight {
         out.add(pageSize(m));
         out.add(hugepages(h, p));
         out.add(kernel(k, p));
-        IoUringVerdict uring = IoUringVerdict.classify(h.ioUringSetupErrno(),
-                h.read("/proc/sys/kernel/io_uring_disabled"), h.field("/proc/self/status", "Seccomp").map(v -> "Seccomp:\t" + v));
+        IoUringProbe.Availability uring = h.ioUring();
         out.add(ioUring(uring, p));
         out.add(ublk(h, k, uring, p));
         out.add(cgroupCpus(m, p));
@@ -117,15 +117,15 @@ public final class Preflight {
         return k.hasUblk() || "off".equals(p.frontDoors().get("ublk")) ? Check.pass("kernel", d) : Check.warn("kernel", d);
     }
 
-    static Check ioUring(IoUringVerdict v, Profile p) {
-        if (v.usable()) {
-            return Check.pass("io_uring", v.cause() + " (ublk and the io_uring NVMe/TCP transport can use it)");
+    static Check ioUring(IoUringProbe.Availability v, Profile p) {
+        if (v.available()) {
+            return Check.pass("io_uring", "usable: a ring was set up and has every operation this project needs (ublk, the file backend and the io_uring NVMe/TCP transport can use it)");
         }
-        String d = v.cause() + "; NVMe/TCP falls back to epoll, ublk cannot run";
+        String d = v.reason() + ": " + v.cause() + "; NVMe/TCP falls back to epoll, ublk cannot run";
         return p.requires("ublk") ? Check.fail("io_uring", d) : Check.warn("io_uring", d);
     }
 
-    static Check ublk(Host h, KernelVersion k, IoUringVerdict uring, Profile p) {
+    static Check ublk(Host h, KernelVersion k, IoUringProbe.Availability uring, Profile p) {
         Check.Status missing = p.requires("ublk") ? Check.Status.FAIL : Check.Status.WARN;
         if ("off".equals(p.frontDoors().get("ublk"))) {
             return Check.pass("ublk_drv", "not used (profile: ublk off)");
@@ -150,7 +150,7 @@ public final class Preflight {
         OptionalLong f = h.ublkFeatures();
         if (f.isEmpty()) {
             return new Check("ublk_drv", missing, "ublk_drv is loaded, but GET_FEATURES on /dev/ublk-control failed"
-                    + (uring.usable() ? " (needs CAP_SYS_ADMIN)" : " (io_uring is not usable)"));
+                    + (uring.available() ? " (needs CAP_SYS_ADMIN)" : " (io_uring is not usable)"));
         }
         long bits = f.getAsLong();
         String d = String.format("features 0x%x: %s; data movement: %s", bits, String.join(" ", UblkAbi.featureNames(bits)),

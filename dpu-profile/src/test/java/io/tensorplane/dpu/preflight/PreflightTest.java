@@ -8,6 +8,8 @@ import io.tensorplane.dpu.host.Host;
 import io.tensorplane.dpu.host.RecordedHost;
 import io.tensorplane.dpu.profile.Profile;
 import io.tensorplane.dpu.profile.Profiles;
+import io.tensorplane.dpu.profile.ProfilesTestAccess;
+import io.tensorplane.uring.IoUringProbe;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -73,7 +75,7 @@ class PreflightTest {
         Map<String, Check> c = run(h, "auto");
         assertTrue(c.get("profile").detail().startsWith("x86-dev "), c.get("profile").detail());
         assertEquals(Check.Status.WARN, c.get("io_uring").status());
-        assertTrue(c.get("io_uring").detail().contains("EPERM from a seccomp filter"), c.get("io_uring").detail());
+        assertTrue(c.get("io_uring").detail().startsWith("BLOCKED_BY_SECCOMP: io_uring_setup is refused with EPERM by a seccomp filter"), c.get("io_uring").detail());
         assertTrue(c.get("cgroup cpus").detail().contains("the service may use CPUs 2-3 (the cgroup / (cpuset.cpus.effective 2-3))"),
                 c.get("cgroup cpus").detail());
         assertTrue(c.get("memory").detail().contains("cgroup memory.max 2G"), c.get("memory").detail());
@@ -90,7 +92,7 @@ class PreflightTest {
         Map<String, Check> c = run(h, f.toString());
         assertEquals(Check.Status.FAIL, c.get("io_uring").status());
         assertEquals(Check.Status.FAIL, c.get("ublk_drv").status());
-        assertTrue(c.get("ublk_drv").detail().contains("no ublk_drv module"), c.get("ublk_drv").detail());
+        assertTrue(c.get("ublk_drv").detail().contains("ublk_drv is not loaded"), c.get("ublk_drv").detail());
         assertFalse(Preflight.canRun(List.copyOf(c.values())));
     }
 
@@ -108,18 +110,18 @@ class PreflightTest {
     }
 
     @Test
-    void ioUringCausesAreToldApart() {
-        assertTrue(IoUringVerdict.classify(0, java.util.Optional.empty(), java.util.Optional.empty()).usable());
-        assertTrue(IoUringVerdict.classify(38, java.util.Optional.empty(), java.util.Optional.of("Seccomp:\t0")).cause()
-                .contains("built without io_uring"));
-        assertTrue(IoUringVerdict.classify(1, java.util.Optional.of("2\n"), java.util.Optional.of("Seccomp:\t0")).cause()
-                .contains("kernel.io_uring_disabled=2"));
-        assertTrue(IoUringVerdict.classify(1, java.util.Optional.of("1"), java.util.Optional.of("Seccomp:\t0")).cause()
-                .contains("io_uring_group"));
-        assertTrue(IoUringVerdict.classify(1, java.util.Optional.of("0"), java.util.Optional.of("Seccomp:\t2")).cause()
-                .contains("seccomp filter"));
-        assertTrue(IoUringVerdict.classify(38, java.util.Optional.of("0"), java.util.Optional.of("Seccomp:\t2")).cause()
-                .contains("seccomp"));
+    void ioUringCausesAreToldApartFromTheRecordings(@TempDir Path dir) throws IOException {
+        Host container = new RecordedHost(recorded("container-no-io_uring"));
+        assertEquals(IoUringProbe.Reason.BLOCKED_BY_SECCOMP, container.ioUring().reason());
+        Path m = ProfilesTestAccess.copy("bluefield3", dir.resolve("sysctl"));
+        Files.writeString(m.resolve("probes.properties"), Files.readString(m.resolve("probes.properties")).replace("io_uring_setup.errno=0", "io_uring_setup.errno=1"));
+        Files.writeString(m.resolve("proc/sys/kernel/io_uring_disabled"), "2\n");
+        Map<String, Check> c = run(new RecordedHost(m), "bluefield3");
+        assertEquals(Check.Status.WARN, c.get("io_uring").status());
+        assertTrue(c.get("io_uring").detail().startsWith("DISABLED_BY_SYSCTL: io_uring is disabled by the sysctl kernel.io_uring_disabled=2"), c.get("io_uring").detail());
+        Path k = ProfilesTestAccess.copy("bluefield2", dir.resolve("nosys"));
+        Files.writeString(k.resolve("probes.properties"), Files.readString(k.resolve("probes.properties")).replace("io_uring_setup.errno=0", "io_uring_setup.errno=38"));
+        assertEquals(IoUringProbe.Reason.NOT_IN_KERNEL, new RecordedHost(k).ioUring().reason());
     }
 
     @Test
