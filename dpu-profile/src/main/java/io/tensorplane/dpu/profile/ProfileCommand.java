@@ -171,7 +171,8 @@ public final class ProfileCommand implements Runnable {
             p.misfits().forEach(m -> out.println("  - " + m));
         }
         out.printf("%-12s housekeeping %s, data %s, SNAP %s%s%n", "cpus", Profile.cpus(p.housekeeping()), Profile.cpus(p.data()),
-                Profile.cpus(p.snap()), p.snapRunning() ? " (SNAP running)" : " (SNAP not running: its CPUs serve I/O)");
+                Profile.cpus(p.snap()), !p.snapRunning() ? " (SNAP not running: its CPUs serve I/O)"
+                        : onTarget ? " (with SNAP running, as the target is planned)" : " (SNAP running)");
         out.printf("%-12s queues %d, depth %d%n", "ublk", p.ublkQueues(), p.ublkDepth());
         out.printf("%-12s listen %s, event loops %d, at most %d I/O queues of depth %d%n", "nvmf", p.listen(), p.data().length,
                 p.nvmfMaxIoQueues(), p.nvmfMaxQueueSize());

@@ -31,7 +31,13 @@ class BlueField3OnArm64IT {
     static final String NQN = "nqn.2026-01.io.tensorplane:bf3";
     /** A JVM start in the emulated aarch64 guest takes 10-25 s. */
     static final Duration JVM = Duration.ofSeconds(300);
-    static final String TP = "TENSORPLANE_NO_BUILD=1 ./tensorplane";
+    /**
+     * The launcher, with the class-data archive that the first run (preflight) writes: under emulation a JVM spends
+     * most of its start loading and verifying classes, which the archive saves every later run.
+     */
+    static final String CDS = "/tmp/tensorplane-arm64.jsa";
+    static final String TP = "TENSORPLANE_NO_BUILD=1 TENSORPLANE_JAVA_OPTS=\"-Xlog:disable $([ -f " + CDS + " ] && echo -XX:SharedArchiveFile=" + CDS
+            + " || echo -XX:ArchiveClassesAtExit=" + CDS + ")\" ./tensorplane";
     static String profile;
 
     @BeforeAll
