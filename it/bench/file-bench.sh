@@ -13,7 +13,8 @@
 # Settings (environment or VAR=value arguments): FIO_RUNTIME (seconds per point, default 8), ROUNDS (default 2: every
 # path is measured in ROUNDS interleaved rounds and each point keeps its best, the same rule for the kernel's paths and
 # ours), DEVICES (default "slow fast"), BENCH_QDS (default "1 16 64 128"), BENCH_RW (default "randread randwrite"),
-# PATHS (default "dev loop cublk ublk nvmet tpnvmf"; also "ublkown": ublk with --backend-ring own), UBLK_ADD_ARGS (default "--queues 1 --depth 128"), UBLKSRV (path
+# PATHS (default "dev loop cublk ublk nvmet tpnvmf"; also "ublkown": ublk with --backend-ring own, "ublkbuf": ublk with
+# --copy buffer), UBLK_ADD_ARGS (default "--queues 1 --depth 128"), UBLKSRV (path
 # of a C ublk server's `ublk` binary, ublksrv's; its row is left out without it), FIO_CPUS (default 0), SERVER_CPUS
 # (CPUs of the Tensorplane servers, default 1).
 set -uo pipefail
@@ -41,7 +42,8 @@ server_cpus=${SERVER_CPUS-1}
 K_NQN=nqn.2026-01.io.tensorplane:bench-nvmet
 T_NQN=nqn.2026-01.io.tensorplane:bench-file
 
-tp() { taskset -c "$server_cpus" java -XX:+UseParallelGC -Xms256m -Xmx256m -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
+pin=(); [ -n "$server_cpus" ] && pin=(taskset -c "$server_cpus")
+tp() { "${pin[@]}" java -XX:+UseParallelGC -Xms256m -Xmx256m -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
 
 bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv loop nvme-tcp || exit 1
@@ -66,7 +68,7 @@ yaml=$out/file-bench.yaml
 { echo "listen: 127.0.0.1:4420"; echo "subsystems:"
   for d in $devices; do echo "  - nqn: $T_NQN-$d"; echo "    namespaces: [ \"file:/dev/$d,direct\" ]"; done; } > "$yaml"
 if [[ " $paths " == *" tpnvmf "* ]]; then
-  taskset -c "$server_cpus" java -XX:+UseParallelGC -Dchronicle.analytics.disable=true -jar "$jar" nvmf serve --config "$yaml" \
+  "${pin[@]}" java -XX:+UseParallelGC -Dchronicle.analytics.disable=true -jar "$jar" nvmf serve --config "$yaml" \
     > "$out/file-bench-target.log" 2>&1 &
   tpid=$!
   for _ in $(seq 600); do grep -q serving "$out/file-bench-target.log" && break; sleep 0.2; done
@@ -82,10 +84,10 @@ for d in $devices; do
         o=$("$UBLKSRV" add -t loop -f "/dev/$d" -q 1 -d 128) || { echo "file-bench: $UBLKSRV add failed: $o" >&2; exit 1; }
         DEV[$d,$p]=/dev/ublkb$(sed -n 's/.*dev id \([0-9]*\).*/\1/p' <<<"$o" | head -n 1)
         [ -b "${DEV[$d,$p]}" ] || { echo "file-bench: no ublk device from: $o" >&2; exit 1; } ;;
-      ublk|ublkown)
-        ring=shared; [ "$p" = ublkown ] && ring=own
+      ublk|ublkown|ublkbuf)
+        ring=shared copy=auto; [ "$p" = ublkown ] && ring=own; [ "$p" = ublkbuf ] && copy=buffer
         # shellcheck disable=SC2086
-        o=$(tp ublk add --backend "file:/dev/$d,direct" $add_args --no-pin --backend-ring "$ring") || { echo "file-bench: ublk add failed" >&2; exit 1; }
+        o=$(tp ublk add --backend "file:/dev/$d,direct" $add_args ${pin[0]:+--no-pin} --backend-ring "$ring" --copy "$copy") || { echo "file-bench: ublk add failed" >&2; exit 1; }
         DEV[$d,$p]=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$o")
         echo "file-bench: ublk on /dev/$d: $o" >&2 ;;
       nvmet)
@@ -97,7 +99,7 @@ for d in $devices; do
 done
 # warm the servers' JIT before measuring
 for d in $devices; do
-  for p in ublk ublkown tpnvmf; do
+  for p in ublk ublkown ublkbuf tpnvmf; do
     [ -n "${DEV[$d,$p]:-}" ] && fio_point "${DEV[$d,$p]}" randrw 32 6 >/dev/null
   done
 done
@@ -122,6 +124,7 @@ name() {
     dev) echo "the device itself" ;; loop) echo "kernel loop driver (--direct-io=on)" ;;
     cublk) echo "C ublk server, loop target (1 queue, depth 128)" ;; ublk) echo "Tensorplane ublk, file:DEV,direct ($add_args)" ;;
     ublkown) echo "Tensorplane ublk, backend on a ring of its own (--backend-ring own)" ;;
+    ublkbuf) echo "Tensorplane ublk, per-tag buffers the kernel copies (--copy buffer)" ;;
     nvmet) echo "kernel nvmet-tcp exporting it" ;; tpnvmf) echo "Tensorplane NVMe/TCP, file:DEV,direct" ;;
   esac
 }
@@ -130,7 +133,7 @@ ref() { case $1 in nvmet|tpnvmf) echo nvmet ;; *) echo dev ;; esac; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 {
   echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point, best of $ROUNDS interleaved rounds; $(nproc) vCPU; kernel $(uname -r);"
-  echo "fio on CPUs ${FIO_CPUS:-any}, Tensorplane servers on CPUs $server_cpus. IOPS (x the reference: the device itself for local paths,"
+  echo "fio on CPUs ${FIO_CPUS:-any}, Tensorplane servers on CPUs ${server_cpus:-any}. IOPS (x the reference: the device itself for local paths,"
   echo "nvmet-tcp for NVMe/TCP); for loop and Tensorplane ublk also x the kernel loop driver."
   for d in $devices; do
     echo
@@ -146,7 +149,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
         for qd in $qds; do
           i=${R[$d,$p,$rw,$qd]% *}
           row="$row $i | $(ratio "$i" "${R[$d,$rp,$rw,$qd]% *}")x |"
-          case $p in loop|ublk|ublkown|cublk) row="$row $(ratio "$i" "${R[$d,loop,$rw,$qd]% *}")x |" ;; *) row="$row |" ;; esac
+          case $p in loop|ublk|ublkown|ublkbuf|cublk) row="$row $(ratio "$i" "${R[$d,loop,$rw,$qd]% *}")x |" ;; *) row="$row |" ;; esac
         done
         row="$row ${R[$d,$p,$rw,1]#* } |"
         echo "$row"
