@@ -78,6 +78,10 @@ final class AgentGuest implements Guest {
                 if (!arch.isEmpty()) {
                     pb.environment().put("TENSORPLANE_VM_ARCH", arch);
                 }
+                if (arch.equals("arm64")) {
+                    // a small card's shape: the bluefield3 profile scaled to it keeps 1 housekeeping and 3 data CPUs
+                    pb.environment().put("TENSORPLANE_VM_SMP", "4");
+                }
             } else {
                 Files.createDirectories(share.resolve(".testbed/cmd"));
                 Files.createDirectories(share.resolve(".testbed/out"));
