@@ -31,6 +31,7 @@ final class AgentGuest implements Guest {
 
     private final String name;
     private final Testbed.Mode mode;
+    private final String kernelRelease;
     private final Process process;
     private final Path share;
     private final Path ctl;
@@ -39,9 +40,10 @@ final class AgentGuest implements Guest {
     private int seq;
     private boolean closed;
 
-    private AgentGuest(String name, Testbed.Mode mode, Process process, Path share, Path console, Path hostLog) {
+    private AgentGuest(String name, Testbed.Mode mode, String kernelRelease, Process process, Path share, Path console, Path hostLog) {
         this.name = name;
         this.mode = mode;
+        this.kernelRelease = kernelRelease;
         this.process = process;
         this.share = share;
         this.ctl = share.resolve(".testbed");
@@ -49,12 +51,14 @@ final class AgentGuest implements Guest {
         this.hostLog = hostLog;
     }
 
-    static AgentGuest start(String name, Testbed.Mode mode) {
+    /** Boots a guest on the kernel of {@code envFile} (from {@code prepare --kernel series}); native: this host. */
+    static AgentGuest start(String name, Testbed.Mode mode, String series, Path envFile) {
         Path repo = Testbed.repoRoot();
         Path share = Testbed.targetDir().resolve("testbed").resolve(name);
         Path console = Testbed.consoleLogOf(name);
         Path hostLog = console.resolveSibling(name + ".host.log");
         Process p;
+        String release;
         try {
             deleteTree(share);
             Files.createDirectories(share);
@@ -63,16 +67,15 @@ final class AgentGuest implements Guest {
             List<String> cmd = new ArrayList<>();
             ProcessBuilder pb;
             if (mode == Testbed.Mode.VM) {
+                release = Testbed.envValue(envFile, "TP_KVER");
                 cmd.add(repo.resolve("it/testbed/run-in-vm").toString());
-                cmd.addAll(List.of("--agent", "--out", share.toString(), "--log", console.toString(),
+                cmd.addAll(List.of("--agent", "--kernel", series, "--out", share.toString(), "--log", console.toString(),
                         "--java-home", System.getProperty("java.home"),
                         "--mem", System.getProperty("tensorplane.testbed.mem", "3G")));
                 pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(hostLog.toFile());
-                String env = Testbed.preparedEnvFile();
-                if (env != null) {
-                    pb.environment().put("TENSORPLANE_PREPARED", env);
-                }
+                pb.environment().put("TENSORPLANE_PREPARED", envFile.toString());
             } else {
+                release = Testbed.hostKernelRelease();
                 Files.createDirectories(share.resolve(".testbed/cmd"));
                 Files.createDirectories(share.resolve(".testbed/out"));
                 Files.writeString(console, "");
@@ -92,7 +95,7 @@ final class AgentGuest implements Guest {
             throw new TestbedException("cannot start the test bed guest " + name + ": " + e.getMessage(), e);
         }
         LIVE.add(p);
-        AgentGuest g = new AgentGuest(name, mode, p, share, console, hostLog);
+        AgentGuest g = new AgentGuest(name, mode, release, p, share, console, hostLog);
         g.awaitReady(Duration.ofSeconds(Long.getLong("tensorplane.testbed.bootTimeout", 300)));
         return g;
     }
@@ -171,6 +174,11 @@ final class AgentGuest implements Guest {
     @Override
     public Testbed.Mode mode() {
         return mode;
+    }
+
+    @Override
+    public String kernelRelease() {
+        return kernelRelease;
     }
 
     /** Appends a note (e.g. a failed test's name and the guest's dmesg) to {@code testbed-logs/<name>.failures.log}. */

@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>System properties: {@code tensorplane.testbed} = {@code vm | native | auto} (default auto: native only when run
  * as root on a host whose own kernel can load ublk_drv, null_blk, nvme-tcp and nvmet-tcp, else vm);
- * {@code tensorplane.testbed.mem} (guest RAM, default 3G); {@code tensorplane.testbed.bootTimeout} (seconds,
+ * {@code tensorplane.testbed.kernel} (the kernel series of guests whose class names none: 7.3 or 6.12; default the
+ * environment's {@code TENSORPLANE_KERNEL_SERIES}, else 7.3); {@code tensorplane.testbed.mem} (guest RAM, default 3G); {@code tensorplane.testbed.bootTimeout} (seconds,
  * default 300); {@code tensorplane.repo} (repository root; found from the working directory otherwise);
  * {@code tensorplane.it.target} (where logs go; default {@code <repo>/it/target}).
  */
@@ -26,16 +29,15 @@ public final class Testbed {
 
     /** Where commands run. */
     public enum Mode {
-        /** In a QEMU guest running Debian's Linux 6.12 (the default on hosts without the modules). */
+        /** In a QEMU guest running Debian's Linux 7.3 or 6.12 (the default on hosts without the modules). */
         VM,
         /** On this host, as root (its kernel must have the modules). */
         NATIVE
     }
 
     private static final Object LOCK = new Object();
+    private static final Map<String, Path> PREPARED = new HashMap<>();
     private static Mode mode;
-    private static boolean prepared;
-    private static String envFile;
 
     private Testbed() {
     }
@@ -87,46 +89,87 @@ public final class Testbed {
         return targetDir().resolve("testbed-logs").resolve(name + ".log");
     }
 
+    /** Kernel series the bed can boot ({@code it/testbed/prepare --kernel}). */
+    public static final List<String> KERNEL_SERIES = List.of("7.3", "6.12");
+
     /**
-     * Prepares the bed once per JVM ({@code it/testbed/prepare}: host packages, kernel download, initramfs) and boots a
-     * guest named {@code name} (used for its log and share directory). Throws {@link TestbedException} saying why
-     * when anything fails.
+     * The kernel series for a class that asks for {@code requested} ({@link TestbedTest#kernel()}; empty for the
+     * default): the request, else {@code -Dtensorplane.testbed.kernel}, else {@code TENSORPLANE_KERNEL_SERIES}, else
+     * 7.3 (what {@code it/testbed/prepare} also picks by itself).
      */
+    public static String kernelSeries(String requested) {
+        String s = requested;
+        if (s == null || s.isBlank()) {
+            s = System.getProperty("tensorplane.testbed.kernel", "");
+        }
+        if (s.isBlank()) {
+            s = System.getenv().getOrDefault("TENSORPLANE_KERNEL_SERIES", "");
+        }
+        s = s.isBlank() ? KERNEL_SERIES.get(0) : s.strip();
+        if (!KERNEL_SERIES.contains(s)) {
+            throw new TestbedException("the test bed's kernel series must be one of " + KERNEL_SERIES + ", not '" + s
+                    + "' (from @TestbedTest(kernel), -Dtensorplane.testbed.kernel or TENSORPLANE_KERNEL_SERIES)");
+        }
+        return s;
+    }
+
+    /** {@link #boot(String, String)} on the default kernel series. */
     public static Guest boot(String name) {
+        return boot(name, "");
+    }
+
+    /**
+     * Prepares the bed for the kernel series once per JVM ({@code it/testbed/prepare}: host packages, kernel download,
+     * initramfs) and boots a guest named {@code name} (used for its log and share directory) on it ({@code kernel}:
+     * 7.3, 6.12, or empty for {@link #kernelSeries the default}). In native mode the host's kernel runs.
+     * Throws {@link TestbedException} saying why when anything fails.
+     */
+    public static Guest boot(String name, String kernel) {
         if (!name.matches("[A-Za-z0-9._$-]+")) {
             throw new IllegalArgumentException("guest name must be [A-Za-z0-9._$-]+: " + name);
         }
         Mode m = mode();
-        prepare(m);
-        return AgentGuest.start(name, m);
+        String series = kernelSeries(kernel);
+        Path env = prepare(m, series);
+        return AgentGuest.start(name, m, series, env);
     }
 
-    /** Runs {@code it/testbed/prepare} once per JVM. */
-    static void prepare(Mode m) {
+    /** Runs {@code it/testbed/prepare} once per JVM and kernel series; returns its env file (null in native mode). */
+    static Path prepare(Mode m, String series) {
+        String key = m == Mode.NATIVE ? "native" : series;
         synchronized (LOCK) {
-            if (prepared) {
-                return;
+            if (PREPARED.containsKey(key)) {
+                return PREPARED.get(key);
             }
             List<String> cmd = new ArrayList<>(List.of(repoRoot().resolve("it/testbed/prepare").toString()));
             if (m == Mode.NATIVE) {
                 cmd.add("--native");
+            } else {
+                cmd.addAll(List.of("--kernel", series));
             }
-            Path log = targetDir().resolve("testbed-logs/prepare.log");
+            Path log = targetDir().resolve("testbed-logs/prepare-" + key + ".log");
             int rc = exec(cmd, log, Duration.ofMinutes(20));
             if (rc != 0) {
                 throw new TestbedException("test bed preparation failed (exit " + rc + "): " + tailOf(log, 20) + "\n(full output: " + log + ")");
             }
-            prepared = true;
             String last = tailOf(log, 1).strip();
-            envFile = last.endsWith(".env") && Files.isRegularFile(Path.of(last)) ? last : null;
+            Path env = m == Mode.VM && last.endsWith(".env") && Files.isRegularFile(Path.of(last)) ? Path.of(last) : null;
+            if (m == Mode.VM && env == null) {
+                throw new TestbedException("it/testbed/prepare named no env file (last line: '" + last + "'; see " + log + ")");
+            }
+            PREPARED.put(key, env);
+            return env;
         }
     }
 
-    /** The env file {@code prepare} wrote (kernel, initramfs, module tree), or null. */
-    static String preparedEnvFile() {
-        synchronized (LOCK) {
-            return envFile;
+    /** The value of {@code NAME=value} in an env file written by {@code prepare}, or null. */
+    static String envValue(Path envFile, String name) {
+        for (String line : readString(envFile).lines().toList()) {
+            if (line.startsWith(name + "=")) {
+                return line.substring(name.length() + 1);
+            }
         }
+        return null;
     }
 
     /** Single-quotes a string for bash. */
@@ -164,6 +207,15 @@ public final class Testbed {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TestbedException("interrupted while running " + String.join(" ", cmd), e);
+        }
+    }
+
+    /** The release of the kernel this JVM runs on ({@code uname -r}). */
+    static String hostKernelRelease() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
+        } catch (IOException e) {
+            return System.getProperty("os.version");
         }
     }
 

@@ -1,16 +1,19 @@
 package io.tensorplane.it.bed;
 
 import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
- * JUnit 5 extension behind {@link TestbedTest}: boots one guest per test class (named after the class, so its console
- * log is {@code it/target/testbed-logs/<TestClass>.log}), resolves {@link Guest} parameters, records failed tests
+ * JUnit 5 extension behind {@link TestbedTest}: boots one guest per test class, on the kernel series the class names
+ * (named after the class, so its console log is {@code it/target/testbed-logs/<TestClass>.log}), resolves
+ * {@link Guest} parameters, records failed tests
  * with the guest's dmesg in {@code <TestClass>.failures.log}, and powers the guest off after the class.
  */
 public final class TestbedExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher {
@@ -23,7 +26,14 @@ public final class TestbedExtension implements BeforeAllCallback, AfterAllCallba
         if (context.getStore(NS).get(KEY, Guest.class) != null) {
             return; // a @Nested class uses its enclosing class's guest
         }
-        Guest guest = Testbed.boot(context.getRequiredTestClass().getSimpleName());
+        Class<?> testClass = context.getRequiredTestClass();
+        String kernel = AnnotationSupport.findAnnotation(testClass, TestbedTest.class).map(TestbedTest::kernel).orElse("");
+        if (Testbed.mode() == Testbed.Mode.NATIVE && !kernel.isBlank()) {
+            String release = Testbed.hostKernelRelease();
+            Assumptions.assumeTrue(release.startsWith(kernel + "."), () -> testClass.getSimpleName() + " is for Linux " + kernel
+                    + "; in native mode the host's kernel runs, and it is " + release);
+        }
+        Guest guest = Testbed.boot(testClass.getSimpleName(), kernel);
         context.getStore(NS).put(KEY, guest);
         context.getStore(NS).put(KEY + ".owner", context.getUniqueId());
     }

@@ -14,6 +14,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * bed: one {@link Guest} is booted before the class's first test and powered off after its last one, and is injected
  * into test, {@code @BeforeAll}, {@code @BeforeEach} and constructor parameters of type {@link Guest}.
  * If the guest cannot boot, every test of the class fails with the reason.
+ *
+ * <p>{@link #kernel()} picks the guest's kernel for the class. To run a class on a second kernel without copying it,
+ * extend it: {@code @TestbedTest(kernel = "6.12") class UblkFioVerifyLinux612IT extends UblkFioVerifyIT {}} (the
+ * subclass's annotation wins; it gets its own guest, log and share).
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -22,4 +26,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("testbed")
 @ExtendWith(TestbedExtension.class)
 public @interface TestbedTest {
+
+    /**
+     * The kernel series of the guest: {@code "7.3"} or {@code "6.12"} (Debian's kernels, see {@code it/testbed/prepare});
+     * empty (the default) for the run's default: {@code -Dtensorplane.testbed.kernel}, else the environment's
+     * {@code TENSORPLANE_KERNEL_SERIES}, else 7.3. In native mode the host's own kernel runs every class; a class
+     * that names a series the host is not running is then skipped (never in the VM mode CI uses).
+     */
+    String kernel() default "";
 }
