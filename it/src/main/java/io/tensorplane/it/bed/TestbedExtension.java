@@ -4,6 +4,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -16,10 +18,26 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * {@link Guest} parameters, records failed tests
  * with the guest's dmesg in {@code <TestClass>.failures.log}, and powers the guest off after the class.
  */
-public final class TestbedExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher {
+public final class TestbedExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher,
+        ExecutionCondition {
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(TestbedExtension.class);
     private static final String KEY = "guest";
+
+    /** Skips a {@link KernelIndependent} test in a class pinned to a kernel other than the run's default. */
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        if (context.getTestMethod().map(m -> m.isAnnotationPresent(KernelIndependent.class)).orElse(false)) {
+            Class<?> testClass = context.getRequiredTestClass();
+            String kernel = AnnotationSupport.findAnnotation(testClass, TestbedTest.class).map(TestbedTest::kernel).orElse("");
+            String runDefault = Testbed.kernelSeries("");
+            if (!kernel.isBlank() && !Testbed.kernelSeries(kernel).equals(runDefault)) {
+                String home = context.getRequiredTestMethod().getDeclaringClass().getSimpleName();
+                return ConditionEvaluationResult.disabled("kernel-independent: runs on Linux " + runDefault + " in " + home);
+            }
+        }
+        return ConditionEvaluationResult.enabled("");
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.KernelIndependent;
 import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -52,6 +53,7 @@ class UblkLifecycleIT {
     }
 
     @Test
+    @KernelIndependent
     void twoDevicesServeAtOnce(Guest guest) {
         Ublk.Dev a = Ublk.add(guest, "--backend mem:128M");
         Ublk.Dev b = Ublk.add(guest, "--backend file:/tmp/ublk-two.img,create=128M --queues 2");
@@ -151,6 +153,7 @@ class UblkLifecycleIT {
     }
 
     @Test
+    @KernelIndependent
     void foregroundServerStopsOnSigint(Guest guest) {
         // A background job of a non-interactive shell starts with SIGINT ignored; give the server the
         // default disposition, as an interactive shell would (the JVM then installs its handler).
@@ -169,6 +172,7 @@ class UblkLifecycleIT {
     }
 
     @Test
+    @KernelIndependent
     void userErrorsAreOneClearLine(Guest guest) {
         Ublk.Dev d = Ublk.add(guest, "--backend null:1G --id 5");
         Ublk.assertOneLineError(Ublk.tp(guest, "ublk add --backend null:1G --id 5", Ublk.ADD_TIMEOUT), "already exists");
