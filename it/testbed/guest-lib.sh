@@ -5,12 +5,18 @@
 #
 #   tp_modprobe MOD...                         load modules (one message naming what failed)
 #   nullb_load [GB]                            load null_blk with one device, /dev/nullb0 (default 16 GiB, 4 KiB blocks)
+#   nullb_create NAME MB [BS] [ATTR=VALUE...]  a configfs null_blk disk /dev/NAME that keeps its data (memory_backed,
+#                                              discard), e.g. nullb_create tpdisk 1024 4096; nullb_remove NAME powers it
+#                                              off (the disk vanishes under whoever has it open) and removes it
+#   image_mount FS DIR MB                      a file system FS (ext4, xfs, vfat) on a loop device over an image in /tmp,
+#                                              mounted at DIR; image_umount DIR undoes it
 #   kernel_nvmet_start NQN DEV [PORT] [ADDR]   the kernel's NVMe/TCP target (configfs): subsystem NQN with namespace 1 = DEV,
 #                                              listening on ADDR:PORT (127.0.0.1:4420), any host allowed
 #   kernel_nvmet_stop NQN [PORT]               undo kernel_nvmet_start
 #   nvme_connect_tcp NQN [PORT] [ADDR] [OPTS]  nvme connect; prints the namespace block device (e.g. /dev/nvme0n1)
 #   nvme_disconnect_nqn NQN                    nvme disconnect
 #   nvme_ns_of NQN                             prints the namespace block device of a connected subsystem
+#   nvme_nses_of NQN                           prints all of them, one per line, in namespace id order
 #   wait_for_path PATH [SECONDS]               wait until PATH exists (default 10 s)
 #   fio_point DEV RW QD [SECONDS] [BS]         one fio io_uring O_DIRECT point; prints "IOPS LAT_US" (mean latency, µs)
 #   fio_table_row LABEL DEV [RW]               fio_point at QD 1, 16, 128; prints one table row
@@ -61,6 +67,57 @@ nullb_load() {
   wait_for_path /dev/nullb0 10
 }
 
+nullb_create() {
+  local name=$1 mb=$2 bs=${3:-4096} d kv
+  [ -n "$name" ] && [ -n "$mb" ] || { tp_err "usage: nullb_create NAME MB [BS] [ATTR=VALUE...]"; return 2; }
+  shift 3 2>/dev/null || shift $#
+  if [ ! -e /sys/module/null_blk ]; then
+    modprobe null_blk nr_devices=0 || { tp_err "modprobe null_blk failed"; return 1; }
+  fi
+  if ! mountpoint -q /sys/kernel/config; then
+    mount -t configfs none /sys/kernel/config || { tp_err "cannot mount configfs"; return 1; }
+  fi
+  d=/sys/kernel/config/nullb/$name
+  mkdir "$d" || { tp_err "cannot create null_blk $name"; return 1; }
+  echo "$mb" > "$d/size" && echo "$bs" > "$d/blocksize" && echo 1 > "$d/memory_backed" && echo 1 > "$d/discard" \
+    && echo 2 > "$d/queue_mode" || { tp_err "cannot configure null_blk $name"; return 1; }
+  for kv in "$@"; do echo "${kv#*=}" > "$d/${kv%%=*}" || { tp_err "null_blk $name: cannot set $kv"; return 1; }; done
+  echo 1 > "$d/power" || { tp_err "cannot power on null_blk $name"; return 1; }
+  wait_for_path "/dev/$name" 10
+}
+
+nullb_remove() {
+  local d=/sys/kernel/config/nullb/$1
+  [ -d "$d" ] || return 0
+  echo 0 > "$d/power" 2>/dev/null
+  rmdir "$d" || { tp_err "cannot remove null_blk $1"; return 1; }
+}
+
+image_mount() {
+  local fs=$1 dir=$2 mb=$3 img loop
+  [ -n "$fs" ] && [ -n "$dir" ] && [ -n "$mb" ] || { tp_err "usage: image_mount FS DIR MB"; return 2; }
+  tp_modprobe loop "$fs" >/dev/null || return 1
+  img=/tmp/image-$(echo "$dir" | tr / _).img
+  truncate -s "${mb}M" "$img" || { tp_err "cannot create $img"; return 1; }
+  loop=$(losetup --find --show "$img") || { tp_err "losetup $img failed"; return 1; }
+  case $fs in
+    ext4) mkfs.ext4 -q -F "$loop" ;;
+    xfs) mkfs.xfs -q -f "$loop" ;;
+    vfat) mkfs.vfat "$loop" >/dev/null ;;
+    *) tp_err "image_mount: unknown file system $fs"; losetup -d "$loop"; return 2 ;;
+  esac || { tp_err "mkfs.$fs $loop failed"; losetup -d "$loop"; return 1; }
+  mkdir -p "$dir" && mount "$loop" "$dir" || { tp_err "cannot mount $loop on $dir"; losetup -d "$loop"; return 1; }
+}
+
+image_umount() {
+  local dir=$1 loop
+  mountpoint -q "$dir" || return 0
+  loop=$(findmnt -n -o SOURCE "$dir")
+  umount "$dir" || umount -l "$dir" || { tp_err "cannot unmount $dir"; return 1; }
+  case $loop in /dev/loop*) losetup -d "$loop" 2>/dev/null ;; esac
+  rm -f "/tmp/image-$(echo "$dir" | tr / _).img"
+}
+
 tp_configfs() {
   [ -d /sys/kernel/config/nvmet ] && return 0
   tp_modprobe nvmet nvmet-tcp || return 1
@@ -102,6 +159,19 @@ kernel_nvmet_stop() {
     rmdir "$s" || { tp_err "cannot remove nvmet subsystem $nqn"; return 1; }
   fi
   return 0
+}
+
+nvme_nses_of() {
+  local nqn=$1 d n
+  for d in /sys/class/nvme-subsystem/nvme-subsys*; do
+    [ -f "$d/subsysnqn" ] && [ "$(cat "$d/subsysnqn")" = "$nqn" ] || continue
+    for n in "$d"/nvme*n*; do
+      n=$(basename "$n")
+      [[ $n =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -b "/dev/$n" ] && echo "/dev/$n"
+    done | sort -t n -k 3 -n
+    return 0
+  done
+  return 1
 }
 
 nvme_ns_of() {

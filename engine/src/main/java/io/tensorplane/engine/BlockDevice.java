@@ -20,16 +20,23 @@ public interface BlockDevice extends AutoCloseable {
     int blockSize();
 
     /**
-     * Whether the device has a volatile write cache, so that FLUSH (and FUA) mean something.
-     * Front doors advertise a write cache to the kernel only when this is true.
+     * What the device can do (write cache, discard, read-only, ...) and its preferred geometry: what
+     * front doors advertise. Constant for the device's lifetime.
      */
-    boolean volatileWriteCache();
+    Capabilities capabilities();
 
-    /** Whether a discarded range reads back as zeros afterwards. */
-    boolean discardZeroes();
+    /** Opens a channel for the calling thread, which offers the backend nothing of its own. */
+    default IoChannel openChannel() {
+        return openChannel(ChannelHost.NONE);
+    }
 
-    /** Opens a channel for the calling thread. The channel must be closed by that thread. */
-    IoChannel openChannel();
+    /**
+     * Opens a channel for the calling thread; the channel must be used and closed by that thread.
+     *
+     * @param host what the thread offers the backend (for instance its io_uring); backends use what
+     *             they can and ignore the rest, and decorators pass it on
+     */
+    IoChannel openChannel(ChannelHost host);
 
     /** Releases the device's resources. Channels must be closed first. */
     @Override

@@ -9,23 +9,23 @@ package io.tensorplane.engine;
  * <h2>Grammar</h2>
  * <pre>
  * spec    := scheme ':' target { ',' option }
- * scheme  := 'null' | 'mem' | 'file'
+ * scheme  := the name of a registered {@link Backend}: 'null' and 'mem' (the engine's), 'file' (module backend-file), ...
  * target  := size            (null, mem)
  *          | path            (file: a regular file or a block device; the path may not contain ',')
  * size    := digits [ 'K' | 'M' | 'G' | 'T' | 'P' ] [ 'iB' | 'B' ]      binary units, case-insensitive
- * option  := 'bs=' ( '512' | '4096' )                 logical block size (default: the caller's, else 512)
- *          | 'limit=' size                             mem: memory cap; writes needing more fail -ENOSPC
- *          | 'direct'                                  file: open with O_DIRECT
- *          | 'create=' size                            file: create a sparse file of this size if missing
+ * option  := 'bs=' ( '512' | '4096' )                 logical block size (default: the caller's, else the
+ *                                                     backend's: a block device's own, otherwise 512)
  *          | 'latency=' ( 'optane' | 'nand' | time )   emulated completion latency
  *          | 'jitter=' time                            extra seeded uniform random latency in [0, time)
  *          | 'faults=' probability                     per-operation chance of -EIO, e.g. 0.001 or 0.1%
  *          | 'seed=' integer                           seed of jitter and faults (default 1)
+ *          | a backend's own option                    mem: 'limit=' size (memory cap; writes needing more
+ *                                                     fail -ENOSPC); file: 'direct', 'create=' size, ...
  * time    := number [ 'ns' | 'us' | 'ms' | 's' ]       default unit: microseconds
  * </pre>
  *
  * <p>Examples: {@code null:1T}, {@code mem:8G}, {@code mem:1T,limit=2G,bs=4096},
- * {@code file:/var/lib/tp/disk.img,create=10G}, {@code file:/dev/nvme0n1,direct,bs=4096},
+ * {@code file:/var/lib/tp/disk.img,create=10G}, {@code file:/dev/nvme0n1,direct},
  * {@code mem:4G,latency=nand,faults=0.0001,seed=42}.
  *
  * <p>Presets: {@code optane} reads 4 KiB in about 7 µs, writes in 9 µs, flushes in 7 µs;
@@ -40,7 +40,12 @@ public final class Devices {
     private Devices() {
     }
 
-    /** Opens a device with the default block size of 512 bytes (unless the spec says {@code bs=}). */
+    /** The registered backends, by scheme, for help texts: e.g. {@code file:<path>, mem:<size> or null:<size>}. */
+    public static String backends() {
+        return Backends.synopsis();
+    }
+
+    /** Opens a device with the block size its spec or its backend gives it. */
     public static BlockDevice open(String spec) {
         return DeviceSpec.parse(spec).open();
     }
@@ -50,9 +55,7 @@ public final class Devices {
      * {@code mem:8G: 8G, 512-byte blocks, no volatile write cache, discard zeroes}.
      */
     public static String describe(BlockDevice device) {
-        return device.spec() + ": " + Sizes.format(device.sizeBytes()) + ", " + device.blockSize() + "-byte blocks, "
-                + (device.volatileWriteCache() ? "volatile write cache (flush matters)" : "no volatile write cache")
-                + ", " + (device.discardZeroes() ? "discard zeroes" : "discard does not zero");
+        return device.spec() + ": " + Sizes.format(device.sizeBytes()) + ", " + device.capabilities();
     }
 
     /**

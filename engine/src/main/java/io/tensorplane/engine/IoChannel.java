@@ -26,7 +26,8 @@ public interface IoChannel extends AutoCloseable {
     void writeZeroes(long offset, long length, IoCompletion done, long tag);
 
     /**
-     * Completes I/O whose completion was deferred (emulated latency, asynchronous backends).
+     * Pushes queued submissions to the backend (an asynchronous backend batches them: one system call
+     * per poll, not one per I/O) and delivers the completions that are ready.
      *
      * @return the number of completions delivered, so a poller can decide to idle when it is 0
      */
@@ -34,6 +35,29 @@ public interface IoChannel extends AutoCloseable {
 
     /** I/O submitted on this channel and not yet completed. */
     int inFlight();
+
+    /** {@link #completionFd()}: the owner must keep calling {@link #poll()} while I/O is in flight. */
+    int POLL_WHILE_IN_FLIGHT = -1;
+
+    /**
+     * {@link #completionFd()}: completions arrive through the facility the host lent the channel (its
+     * io_uring, see {@link ChannelHost}), so the host's own wait for events covers them.
+     */
+    int COMPLETES_THROUGH_HOST = -2;
+
+    /**
+     * How the owner learns that {@link #poll()} has completions to deliver, so that an event loop can
+     * sleep while I/O is in flight and wake when it ends, instead of spinning.
+     *
+     * @return a file descriptor that becomes readable when {@code poll()} has completions (the owner
+     *         only watches it, with epoll or an io_uring poll; {@code poll()} consumes what made it
+     *         readable); or {@link #COMPLETES_THROUGH_HOST}; or {@link #POLL_WHILE_IN_FLIGHT} (the
+     *         default, and what emulated latency needs: its completions become due with time, not
+     *         with an event)
+     */
+    default int completionFd() {
+        return POLL_WHILE_IN_FLIGHT;
+    }
 
     @Override
     void close();

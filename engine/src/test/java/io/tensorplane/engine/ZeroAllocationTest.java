@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * per-thread allocation counter) over 100 000+ I/Os of every kind, after a warm-up that lets the JIT
  * compile the loop.
  */
-class ZeroAllocationTest {
+public class ZeroAllocationTest {
     private static final int IOS = 120_000;
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -72,7 +72,11 @@ class ZeroAllocationTest {
         return allocatedBy(spec, IOS);
     }
 
-    private static long allocatedBy(String spec, int ios) {
+    /**
+     * Bytes the calling thread allocates over {@code ios} I/Os of every kind on a device opened from
+     * {@code spec} (best of 12 measured rounds after 3 of warm-up); backend modules use it too.
+     */
+    public static long allocatedBy(String spec, int ios) {
         assumeTrue(THREADS.isThreadAllocatedMemorySupported(), "thread allocation accounting is not supported by this JVM");
         THREADS.setThreadAllocatedMemoryEnabled(true);
         try (BlockDevice dev = spec.startsWith("metered:") ? Metrics.meter(Devices.open(spec.substring(8)), "zero-alloc")
@@ -127,19 +131,6 @@ class ZeroAllocationTest {
     @Test
     void memBackendAllocatesNothingPerIo() {
         assertEquals(0, allocatedBy("mem:64M"), "bytes allocated by the I/O thread over " + IOS + " I/Os");
-    }
-
-    @Test
-    void fileBackendAllocatesNothingPerIo() throws Exception {
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tp-zero-alloc");
-        java.nio.file.Path file = dir.resolve("disk.img");
-        try {
-            // fewer I/Os: these are system calls (the 100 000 I/O requirement is for null and mem)
-            assertEquals(0, allocatedBy("file:" + file + ",create=64M", 20_000), "bytes allocated by the I/O thread over 20 000 I/Os");
-        } finally {
-            java.nio.file.Files.deleteIfExists(file);
-            java.nio.file.Files.deleteIfExists(dir);
-        }
     }
 
     @Test

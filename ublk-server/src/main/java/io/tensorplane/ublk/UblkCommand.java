@@ -1,16 +1,18 @@
 package io.tensorplane.ublk;
 
+import io.tensorplane.engine.Errno;
 import static io.tensorplane.ublk.ctrl.UblkAbi.*;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Capabilities;
 import io.tensorplane.engine.Devices;
 import io.tensorplane.ublk.ctrl.DevInfo;
 import io.tensorplane.ublk.ctrl.Params;
 import io.tensorplane.ublk.ctrl.UblkControl;
-import io.tensorplane.ublk.uring.LibC;
+import io.tensorplane.uring.LibC;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -98,6 +100,11 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--no-pin", description = "Do not pin queue threads to the CPUs the kernel maps to their queue.")
         boolean noPin;
 
+        @Option(names = "--backend-ring", paramLabel = "shared|own",
+                description = "An io_uring backend (file:) does its I/O on the queue's own ring (shared: one system call per loop"
+                        + " for ublk commands and backend I/O) or on a ring of its own that the queue watches (own) (default: ${DEFAULT-VALUE}).")
+        String backendRing = "shared";
+
         @Option(names = "--io-scheduler", paramLabel = "NAME",
                 description = "I/O scheduler of the disk: none, mq-deadline, ... or 'kernel' to keep the kernel's choice (default: ${DEFAULT-VALUE}).")
         String ioScheduler = "none";
@@ -120,6 +127,9 @@ public final class UblkCommand implements Runnable {
         public Integer call() throws Exception {
             if (!"ipi".equals(taskrun) && !"coop".equals(taskrun)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--taskrun must be ipi or coop");
+            }
+            if (!"shared".equals(backendRing) && !"own".equals(backendRing)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--backend-ring must be shared or own");
             }
             if (blockSize != null && blockSize != 512 && blockSize != 4096) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--block-size must be 512 or 4096");
@@ -175,6 +185,7 @@ public final class UblkCommand implements Runnable {
                 cfg.coopTaskrun = "coop".equals(taskrun);
                 cfg.recoverable = recoverable;
                 cfg.recover = recovering();
+                cfg.lendRing = "shared".equals(backendRing);
                 try {
                     server = UblkServer.start(dev, cfg);
                 } catch (RuntimeException e) {
@@ -240,6 +251,10 @@ public final class UblkCommand implements Runnable {
             n.put("block_size", srv.device().blockSize());
             n.put("copy", srv.userCopy() ? "user" : "buffer");
             n.put("io_scheduler", srv.ioScheduler());
+            n.put("backend_ring", srv.queue(0).backendRing());
+            Capabilities c = srv.device().capabilities();
+            n.put("discard", c.discard());
+            n.put("read_only", c.readOnly());
             return n;
         }
 
@@ -275,6 +290,7 @@ public final class UblkCommand implements Runnable {
             cmd.add("--spin-us=" + spinMicros);
             cmd.add("--taskrun=" + taskrun);
             cmd.add("--io-scheduler=" + ioScheduler);
+            cmd.add("--backend-ring=" + backendRing);
             if (id >= 0) {
                 cmd.add("--id=" + id);
             }
@@ -422,7 +438,7 @@ public final class UblkCommand implements Runnable {
             ctrl.stopDevice(id);
             int r = ctrl.deleteDevice(id);
             ServerState.remove(id);
-            if (r < 0 && r != -LibC.ENODEV) {
+            if (r < 0 && r != -Errno.ENODEV) {
                 return "DEL_DEV on ublk device " + id + " failed: " + LibC.strerror(-r);
             }
             return null;

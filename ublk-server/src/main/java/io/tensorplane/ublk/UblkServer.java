@@ -1,13 +1,15 @@
 package io.tensorplane.ublk;
 
+import io.tensorplane.engine.Errno;
 import static io.tensorplane.ublk.ctrl.UblkAbi.*;
 
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Capabilities;
 import io.tensorplane.ublk.ctrl.DevInfo;
 import io.tensorplane.ublk.ctrl.Params;
 import io.tensorplane.ublk.ctrl.UblkControl;
 import io.tensorplane.ublk.queue.UblkQueue;
-import io.tensorplane.ublk.uring.LibC;
+import io.tensorplane.uring.LibC;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,6 +58,17 @@ public final class UblkServer implements AutoCloseable {
         public boolean recoverable = false;
         /** Take over the existing, quiesced device {@link #id} instead of adding one. */
         public boolean recover = false;
+        /**
+         * Register each queue's I/O buffers with its ring, so that a backend on the ring reads and writes
+         * them as fixed buffers (no page pinning per I/O). Pins depth x max I/O size per queue; where the
+         * kernel refuses (RLIMIT_MEMLOCK), plain buffers are used.
+         */
+        public boolean fixedBuffers = true;
+        /**
+         * Lend each queue's ring to the backend (one system call per loop for commits and backend I/O); false
+         * gives an io_uring backend a ring of its own, which the queue watches through its descriptor.
+         */
+        public boolean lendRing = true;
     }
 
     private final BlockDevice device;
@@ -142,23 +155,8 @@ public final class UblkServer implements AutoCloseable {
         UblkQueue[] queues = new UblkQueue[nq];
         Thread[] threads = new Thread[nq];
         try {
-            int bs = device.blockSize();
-            int shift = Integer.numberOfTrailingZeros(bs);
             int maxIo = Math.min(info.maxIoBufBytes, config.maxIoBytes);
-            Params p = new Params();
-            p.types = UBLK_PARAM_TYPE_BASIC | UBLK_PARAM_TYPE_DISCARD;
-            p.attrs = device.volatileWriteCache() ? (UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA) : 0;
-            p.logicalBsShift = shift;
-            p.physicalBsShift = Math.max(shift, 12);
-            p.ioOptShift = 12;
-            p.ioMinShift = shift;
-            p.maxSectors = maxIo >> 9;
-            p.devSectors = device.sizeBytes() >> 9;
-            p.discardAlignment = 0;
-            p.discardGranularity = Math.max(bs, 4096);
-            p.maxDiscardSectors = Math.max(bs >> 9, (int) Math.min(device.sizeBytes() >> 9, 0x7fffffffL & ~((bs >> 9) - 1L)));
-            p.maxWriteZeroesSectors = p.maxDiscardSectors;
-            p.maxDiscardSegments = 1;
+            Params p = params(device, maxIo);
             if (!config.recover) {
                 ctrl.setParams(id, p);
             }
@@ -177,7 +175,8 @@ public final class UblkServer implements AutoCloseable {
                         mask = 0;
                     }
                 }
-                queues[q] = new UblkQueue(id, q, config.depth, charFd, userCopy, maxIo, device, spin, mask, config.coopTaskrun, fetched);
+                queues[q] = new UblkQueue(id, q, config.depth, charFd, userCopy, maxIo, device, spin, mask, config.coopTaskrun,
+                        config.fixedBuffers, config.lendRing, fetched);
                 threads[q] = new Thread(queues[q], "ublk" + id + "-q" + q);
                 threads[q].setDaemon(true);
                 threads[q].start();
@@ -218,6 +217,35 @@ public final class UblkServer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * What the kernel is told about the disk: its geometry and what the backend can do (a write cache,
+     * read-only, discard), from the backend's own {@link Capabilities}, so the disk promises nothing the
+     * backend cannot keep (no discard on a file system that cannot punch holes).
+     */
+    static Params params(BlockDevice device, int maxIo) {
+        Capabilities c = device.capabilities();
+        int bs = device.blockSize();
+        int shift = Integer.numberOfTrailingZeros(bs);
+        Params p = new Params();
+        // The discard parameters also carry write-zeroes, which every backend does: always sent.
+        p.types = UBLK_PARAM_TYPE_BASIC | UBLK_PARAM_TYPE_DISCARD;
+        p.attrs = (c.volatileWriteCache() ? UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA : 0) | (c.readOnly() ? UBLK_ATTR_READ_ONLY : 0);
+        p.logicalBsShift = shift;
+        p.physicalBsShift = Math.max(shift, 31 - Integer.numberOfLeadingZeros(c.physicalBlockSize()));
+        p.ioOptShift = c.optimalIoBytes() > 0 ? 31 - Integer.numberOfLeadingZeros(c.optimalIoBytes()) : 12;
+        p.ioMinShift = shift;
+        p.maxSectors = maxIo >> 9;
+        p.devSectors = device.sizeBytes() >> 9;
+        // sector counts are 32-bit: at most 2^32 - 1 sectors, whole blocks
+        long maxSectors = 0xffffffffL & ~((bs >> 9) - 1L);
+        p.discardAlignment = 0;
+        p.discardGranularity = c.discard() ? c.discardGranularity() : bs;
+        p.maxDiscardSectors = c.discard() ? (int) Math.min(c.maxDiscardBytes() >> 9, maxSectors) : 0;
+        p.maxDiscardSegments = c.discard() ? 1 : 0;
+        p.maxWriteZeroesSectors = (int) Math.min(c.maxWriteZeroesBytes() >> 9, maxSectors);
+        return p;
     }
 
     private static Path schedulerFile(int id) {
@@ -270,7 +298,7 @@ public final class UblkServer implements AutoCloseable {
                 if (r >= 0) {
                     return ctrl.devInfo(id);
                 }
-                if (r != -LibC.EBUSY || System.nanoTime() > deadline) {
+                if (r != -Errno.EBUSY || System.nanoTime() > deadline) {
                     DevInfo now = ctrl.devInfo(id);
                     throw new UblkException("ublk device " + id + " cannot be recovered (state " + (now == null ? "gone" : stateName(now.state))
                             + (now != null && now.ublksrvPid > 0 ? ", server pid " + now.ublksrvPid : "") + "): " + LibC.strerror(-r), -r);
@@ -297,7 +325,7 @@ public final class UblkServer implements AutoCloseable {
                 return fd;
             }
             int e = LibC.errno();
-            if (e != LibC.ENOENT || System.nanoTime() > deadline) {
+            if (e != Errno.ENOENT || System.nanoTime() > deadline) {
                 throw new UblkException("cannot open " + path + ": " + LibC.strerror(e), e);
             }
             try {

@@ -1,6 +1,9 @@
 package io.tensorplane.engine.backend;
 
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Bounds;
+import io.tensorplane.engine.Capabilities;
+import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
@@ -70,6 +73,7 @@ public final class MemDevice implements BlockDevice {
     /** Open channels, copy-on-write under {@code this}; read by reclaimers. */
     private volatile Channel[] channels = new Channel[0];
     private volatile boolean closed;
+    private final Capabilities capabilities;
 
     /**
      * @param limit memory cap in bytes ({@link Long#MAX_VALUE} for none)
@@ -93,13 +97,14 @@ public final class MemDevice implements BlockDevice {
             throw new IllegalArgumentException("size of '" + spec + "' is too large for a mem device");
         }
         this.leaves = new long[(int) leafCount][];
+        this.capabilities = Capabilities.builder(blockSize).maxDiscardBytes(size).maxWriteZeroesBytes(size).build();
     }
 
     @Override public String spec() { return spec; }
     @Override public long sizeBytes() { return size; }
     @Override public int blockSize() { return blockSize; }
-    @Override public boolean volatileWriteCache() { return false; }
-    @Override public boolean discardZeroes() { return true; }
+    /** RAM: no write cache to flush; discard frees whole chunks and zeroes the blocks of partial ones. */
+    @Override public Capabilities capabilities() { return capabilities; }
 
     /** Off-heap bytes currently allocated for data (a multiple of the chunk size, except a short last chunk). */
     public long allocatedBytes() {
@@ -112,7 +117,7 @@ public final class MemDevice implements BlockDevice {
     }
 
     @Override
-    public IoChannel openChannel() {
+    public IoChannel openChannel(ChannelHost host) {
         if (closed) {
             throw new IllegalStateException("device '" + spec + "' is closed");
         }

@@ -1,6 +1,9 @@
 package io.tensorplane.engine.backend;
 
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Bounds;
+import io.tensorplane.engine.Capabilities;
+import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
@@ -11,6 +14,7 @@ public final class NullDevice implements BlockDevice {
     private final String spec;
     private final long size;
     private final int blockSize;
+    private final Capabilities capabilities;
 
     public NullDevice(String spec, long size, int blockSize) {
         if (size % blockSize != 0) {
@@ -19,19 +23,19 @@ public final class NullDevice implements BlockDevice {
         this.spec = spec;
         this.size = size;
         this.blockSize = blockSize;
+        this.capabilities = Capabilities.builder(blockSize).maxDiscardBytes(size).maxWriteZeroesBytes(size).build();
     }
 
     @Override public String spec() { return spec; }
     @Override public long sizeBytes() { return size; }
     @Override public int blockSize() { return blockSize; }
-    @Override public boolean volatileWriteCache() { return false; }
-    @Override public boolean discardZeroes() { return true; }
-    @Override public IoChannel openChannel() { return new Channel(); }
+    /** Nothing is kept, so nothing needs flushing and everything reads as zeros. */
+    @Override public Capabilities capabilities() { return capabilities; }
+    @Override public IoChannel openChannel(ChannelHost host) { return new Channel(); }
     @Override public void close() { }
 
     private boolean bad(long offset, long length) {
-        long mask = blockSize - 1;
-        return offset < 0 || length < 0 || ((offset | length) & mask) != 0 || offset > size - length;
+        return Bounds.invalid(offset, length, size, blockSize);
     }
 
     private final class Channel implements IoChannel {

@@ -1,5 +1,6 @@
 /**
- * Backends: {@code null} (reads zeros, drops writes), {@code mem} (sparse off-heap memory in 1 MiB
- * chunks) and {@code file} (a regular file or block device with positional I/O).
+ * The engine's own backends, registered like any other ({@link io.tensorplane.engine.Backend}):
+ * {@code null} (reads zeros, drops writes) and {@code mem} (sparse off-heap memory in 1 MiB chunks).
+ * Files and block devices are the {@code backend-file} module's.
  */
 package io.tensorplane.engine.backend;

@@ -1,6 +1,9 @@
 package io.tensorplane.engine.emulation;
 
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Bounds;
+import io.tensorplane.engine.Capabilities;
+import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
@@ -33,17 +36,16 @@ public final class FaultDevice implements BlockDevice {
     @Override public String spec() { return inner.spec(); }
     @Override public long sizeBytes() { return inner.sizeBytes(); }
     @Override public int blockSize() { return inner.blockSize(); }
-    @Override public boolean volatileWriteCache() { return inner.volatileWriteCache(); }
-    @Override public boolean discardZeroes() { return inner.discardZeroes(); }
+    @Override public Capabilities capabilities() { return inner.capabilities(); }
     @Override public void close() { inner.close(); }
 
     @Override
-    public IoChannel openChannel() {
+    public IoChannel openChannel(ChannelHost host) {
         long stream;
         synchronized (this) {
             stream = channelsOpened++;
         }
-        return new Channel(inner.openChannel(), new SplitMix64(seed, stream));
+        return new Channel(inner.openChannel(host), new SplitMix64(seed, stream));
     }
 
     private final class Channel implements IoChannel {
@@ -62,7 +64,7 @@ public final class FaultDevice implements BlockDevice {
         }
 
         private boolean bad(long offset, long length) {
-            return Ranges.invalid(offset, length, size, blockSize);
+            return Bounds.invalid(offset, length, size, blockSize);
         }
 
         @Override
@@ -112,6 +114,7 @@ public final class FaultDevice implements BlockDevice {
 
         @Override public int poll() { return inner.poll(); }
         @Override public int inFlight() { return inner.inFlight(); }
+        @Override public int completionFd() { return inner.completionFd(); }
         @Override public void close() { inner.close(); }
     }
 }

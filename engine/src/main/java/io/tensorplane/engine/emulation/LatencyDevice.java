@@ -1,6 +1,8 @@
 package io.tensorplane.engine.emulation;
 
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Capabilities;
+import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.IoOp;
@@ -38,18 +40,17 @@ public final class LatencyDevice implements BlockDevice {
     @Override public String spec() { return inner.spec(); }
     @Override public long sizeBytes() { return inner.sizeBytes(); }
     @Override public int blockSize() { return inner.blockSize(); }
-    @Override public boolean volatileWriteCache() { return inner.volatileWriteCache(); }
-    @Override public boolean discardZeroes() { return inner.discardZeroes(); }
+    @Override public Capabilities capabilities() { return inner.capabilities(); }
     @Override public void close() { inner.close(); }
 
     @Override
-    public IoChannel openChannel() {
+    public IoChannel openChannel(ChannelHost host) {
         long stream;
         synchronized (this) {
             stream = channelsOpened++;
         }
         // A different stream from the fault injector's, which uses the same seed.
-        return new Channel(inner.openChannel(), new SplitMix64(~seed, stream));
+        return new Channel(inner.openChannel(host), new SplitMix64(~seed, stream));
     }
 
     private final class Channel implements IoChannel, IoCompletion {

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.Capabilities;
+import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.IoOp;
@@ -61,8 +63,7 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
     @Override public String spec() { return inner.spec(); }
     @Override public long sizeBytes() { return inner.sizeBytes(); }
     @Override public int blockSize() { return inner.blockSize(); }
-    @Override public boolean volatileWriteCache() { return inner.volatileWriteCache(); }
-    @Override public boolean discardZeroes() { return inner.discardZeroes(); }
+    @Override public Capabilities capabilities() { return inner.capabilities(); }
 
     @Override
     public void close() {
@@ -71,8 +72,8 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
     }
 
     @Override
-    public IoChannel openChannel() {
-        Channel c = new Channel(inner.openChannel());
+    public IoChannel openChannel(ChannelHost host) {
+        Channel c = new Channel(inner.openChannel(host));
         synchronized (this) {
             Channel[] old = channels;
             Channel[] now = Arrays.copyOf(old, old.length + 1);
@@ -311,6 +312,11 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
         @Override
         public int inFlight() {
             return (int) counters[IN_FLIGHT];
+        }
+
+        @Override
+        public int completionFd() {
+            return inner.completionFd();
         }
 
         @Override

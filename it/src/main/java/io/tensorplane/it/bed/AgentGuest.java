@@ -31,7 +31,7 @@ final class AgentGuest implements Guest {
 
     private final String name;
     private final Testbed.Mode mode;
-    private final String kernelRelease;
+    private String kernelRelease;
     private final Process process;
     private final Path share;
     private final Path ctl;
@@ -40,10 +40,9 @@ final class AgentGuest implements Guest {
     private int seq;
     private boolean closed;
 
-    private AgentGuest(String name, Testbed.Mode mode, String kernelRelease, Process process, Path share, Path console, Path hostLog) {
+    private AgentGuest(String name, Testbed.Mode mode, Process process, Path share, Path console, Path hostLog) {
         this.name = name;
         this.mode = mode;
-        this.kernelRelease = kernelRelease;
         this.process = process;
         this.share = share;
         this.ctl = share.resolve(".testbed");
@@ -51,14 +50,17 @@ final class AgentGuest implements Guest {
         this.hostLog = hostLog;
     }
 
-    /** Boots a guest on the kernel of {@code envFile} (from {@code prepare --kernel series}); native: this host. */
-    static AgentGuest start(String name, Testbed.Mode mode, String series, Path envFile) {
+    /**
+     * Boots a guest: on kernel {@code series} with the {@code envFile} that {@code prepare --kernel series} wrote (both
+     * null: run-in-vm prepares, as for arm64), {@code init} "" or "systemd", {@code arch} "", "amd64" or "arm64".
+     * Native mode: the agent runs on this host.
+     */
+    static AgentGuest start(String name, Testbed.Mode mode, String series, Path envFile, String init, String arch) {
         Path repo = Testbed.repoRoot();
         Path share = Testbed.targetDir().resolve("testbed").resolve(name);
         Path console = Testbed.consoleLogOf(name);
         Path hostLog = console.resolveSibling(name + ".host.log");
         Process p;
-        String release;
         try {
             deleteTree(share);
             Files.createDirectories(share);
@@ -67,15 +69,25 @@ final class AgentGuest implements Guest {
             List<String> cmd = new ArrayList<>();
             ProcessBuilder pb;
             if (mode == Testbed.Mode.VM) {
-                release = Testbed.envValue(envFile, "TP_KVER");
                 cmd.add(repo.resolve("it/testbed/run-in-vm").toString());
-                cmd.addAll(List.of("--agent", "--kernel", series, "--out", share.toString(), "--log", console.toString(),
+                cmd.add("--agent");
+                if (series != null) {
+                    cmd.addAll(List.of("--kernel", series));
+                }
+                cmd.addAll(List.of("--out", share.toString(), "--log", console.toString(),
                         "--java-home", System.getProperty("java.home"),
                         "--mem", System.getProperty("tensorplane.testbed.mem", "3G")));
                 pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(hostLog.toFile());
-                pb.environment().put("TENSORPLANE_PREPARED", envFile.toString());
+                if (envFile != null) {
+                    pb.environment().put("TENSORPLANE_PREPARED", envFile.toString());
+                }
+                if (!init.isEmpty()) {
+                    pb.environment().put("TENSORPLANE_VM_INIT", init);
+                }
+                if (!arch.isEmpty()) {
+                    pb.environment().put("TENSORPLANE_VM_ARCH", arch);
+                }
             } else {
-                release = Testbed.hostKernelRelease();
                 Files.createDirectories(share.resolve(".testbed/cmd"));
                 Files.createDirectories(share.resolve(".testbed/out"));
                 Files.writeString(console, "");
@@ -95,7 +107,7 @@ final class AgentGuest implements Guest {
             throw new TestbedException("cannot start the test bed guest " + name + ": " + e.getMessage(), e);
         }
         LIVE.add(p);
-        AgentGuest g = new AgentGuest(name, mode, release, p, share, console, hostLog);
+        AgentGuest g = new AgentGuest(name, mode, p, share, console, hostLog);
         g.awaitReady(Duration.ofSeconds(Long.getLong("tensorplane.testbed.bootTimeout", 300)));
         return g;
     }
@@ -176,8 +188,12 @@ final class AgentGuest implements Guest {
         return mode;
     }
 
+    /** Asked of the guest itself once ({@code uname -r}), whichever kernel and architecture it runs. */
     @Override
-    public String kernelRelease() {
+    public synchronized String kernelRelease() {
+        if (kernelRelease == null) {
+            kernelRelease = mode == Testbed.Mode.NATIVE ? Testbed.hostKernelRelease() : runOk("uname -r").out();
+        }
         return kernelRelease;
     }
 

@@ -113,25 +113,40 @@ public final class Testbed {
         return s;
     }
 
-    /** {@link #boot(String, String)} on the default kernel series. */
+    /** {@link #boot(String, String, String, String)} on the default kernel series, init and architecture. */
     public static Guest boot(String name) {
-        return boot(name, "");
+        return boot(name, "", "", "");
     }
 
     /**
      * Prepares the bed for the kernel series once per JVM ({@code it/testbed/prepare}: host packages, kernel download,
-     * initramfs) and boots a guest named {@code name} (used for its log and share directory) on it ({@code kernel}:
-     * 7.3, 6.12, or empty for {@link #kernelSeries the default}). In native mode the host's kernel runs.
-     * Throws {@link TestbedException} saying why when anything fails.
+     * initramfs) and boots a guest named {@code name} (used for its log and share directory) on it: {@code kernel}
+     * 7.3, 6.12, or empty for {@link #kernelSeries the default}; {@code init} {@code "systemd"} for a guest whose PID 1
+     * is systemd; {@code arch} {@code "arm64"} for an emulated aarch64 guest, which runs Debian's 6.12
+     * ({@link TestbedTest#kernel()}, {@link TestbedTest#init()}, {@link TestbedTest#arch()}). In native mode the
+     * host's kernel runs. Throws {@link TestbedException} saying why when anything fails.
      */
-    public static Guest boot(String name, String kernel) {
+    public static Guest boot(String name, String kernel, String init, String arch) {
         if (!name.matches("[A-Za-z0-9._$-]+")) {
             throw new IllegalArgumentException("guest name must be [A-Za-z0-9._$-]+: " + name);
         }
-        Mode m = mode();
-        String series = kernelSeries(kernel);
-        Path env = prepare(m, series);
-        return AgentGuest.start(name, m, series, env);
+        if (!init.isEmpty() && !init.equals("systemd")) {
+            throw new IllegalArgumentException("init must be \"\" or \"systemd\", not '" + init + "'");
+        }
+        if (!arch.isEmpty() && !arch.equals("amd64") && !arch.equals("arm64")) {
+            throw new IllegalArgumentException("arch must be \"\", \"amd64\" or \"arm64\", not '" + arch + "'");
+        }
+        boolean arm64 = arch.equals("arm64");
+        if (arm64 && !kernel.isBlank() && !kernel.strip().equals("6.12")) {
+            throw new TestbedException(name + " asks for Linux " + kernel + " on arm64; the arm64 guest runs Debian's 6.12 only (it/testbed/prepare-arm64)");
+        }
+        Mode m = arm64 ? Mode.VM : mode(); // this host cannot run aarch64 natively
+        if (m == Mode.NATIVE && init.equals("systemd") && !Files.isDirectory(Path.of("/run/systemd/system"))) {
+            throw new TestbedException(name + " needs systemd as PID 1; this host (native mode) is not running it: use -Dtensorplane.testbed=vm");
+        }
+        String series = arm64 ? "6.12" : kernelSeries(kernel);
+        Path env = prepare(m, arm64 ? kernelSeries("") : series);
+        return AgentGuest.start(name, m, arm64 ? null : series, arm64 ? null : env, init, arch);
     }
 
     /** Runs {@code it/testbed/prepare} once per JVM and kernel series; returns its env file (null in native mode). */
@@ -160,16 +175,6 @@ public final class Testbed {
             PREPARED.put(key, env);
             return env;
         }
-    }
-
-    /** The value of {@code NAME=value} in an env file written by {@code prepare}, or null. */
-    static String envValue(Path envFile, String name) {
-        for (String line : readString(envFile).lines().toList()) {
-            if (line.startsWith(name + "=")) {
-                return line.substring(name.length() + 1);
-            }
-        }
-        return null;
     }
 
     /** Single-quotes a string for bash. */

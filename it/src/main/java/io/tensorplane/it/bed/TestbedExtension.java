@@ -45,13 +45,16 @@ public final class TestbedExtension implements BeforeAllCallback, AfterAllCallba
             return; // a @Nested class uses its enclosing class's guest
         }
         Class<?> testClass = context.getRequiredTestClass();
-        String kernel = AnnotationSupport.findAnnotation(testClass, TestbedTest.class).map(TestbedTest::kernel).orElse("");
-        if (Testbed.mode() == Testbed.Mode.NATIVE && !kernel.isBlank()) {
+        TestbedTest kind = AnnotationSupport.findAnnotation(testClass, TestbedTest.class).orElse(null);
+        String kernel = kind == null ? "" : kind.kernel();
+        String init = kind == null ? "" : kind.init();
+        String arch = kind == null ? "" : kind.arch();
+        if (!arch.equals("arm64") && Testbed.mode() == Testbed.Mode.NATIVE && !kernel.isBlank()) {
             String release = Testbed.hostKernelRelease();
             Assumptions.assumeTrue(release.startsWith(kernel + "."), () -> testClass.getSimpleName() + " is for Linux " + kernel
                     + "; in native mode the host's kernel runs, and it is " + release);
         }
-        Guest guest = Testbed.boot(testClass.getSimpleName(), kernel);
+        Guest guest = Testbed.boot(testClass.getSimpleName(), kernel, init, arch);
         context.getStore(NS).put(KEY, guest);
         context.getStore(NS).put(KEY + ".owner", context.getUniqueId());
     }

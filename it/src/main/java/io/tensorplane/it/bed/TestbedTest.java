@@ -18,6 +18,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>{@link #kernel()} picks the guest's kernel for the class. To run a class on a second kernel without copying it,
  * extend it: {@code @TestbedTest(kernel = "6.12") class UblkFioVerifyLinux612IT extends UblkFioVerifyIT {}} (the
  * subclass's annotation wins; it gets its own guest, log and share).
+ *
+ * <p>{@link #init()} {@code "systemd"} boots the guest with systemd as PID 1 (the host's own systemd from the shared
+ * root, starting only the test bed's agent until a test's units pull in more), for tests of systemd units and
+ * packages; it costs a few seconds of boot. {@link #arch()} {@code "arm64"} boots an emulated aarch64 machine instead
+ * (see {@code it/testbed/prepare-arm64}; it runs Debian's 6.12).
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -34,4 +39,10 @@ public @interface TestbedTest {
      * that names a series the host is not running is then skipped (never in the VM mode CI uses).
      */
     String kernel() default "";
+
+    /** {@code ""} (the default): the bed's own init runs the agent; {@code "systemd"}: systemd as PID 1 runs it. */
+    String init() default "";
+
+    /** {@code ""} or {@code "amd64"} (the default): the x86-64 guest; {@code "arm64"}: an emulated aarch64 guest. */
+    String arch() default "";
 }

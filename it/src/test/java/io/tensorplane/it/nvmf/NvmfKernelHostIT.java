@@ -18,31 +18,42 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The Tensorplane NVMe/TCP target ({@code nvmf serve}) used by the Linux kernel's own NVMe/TCP host and nvme-cli in
  * the test bed: discovery, connect, ext4, fio verify at several queue depths and block sizes, header and data digests,
- * several I/O queues, disconnect/reconnect, and keep-alive enforcement against a host that goes silent.
+ * several I/O queues, disconnect/reconnect, and keep-alive enforcement against a host that goes silent. A second
+ * target serves namespaces on the file backend (a regular file on ext4, a block device, a file on a file system
+ * that fills up): the same fio verify, ext4 with fstrim freeing space in the backing file, and ENOSPC at the host.
  */
 @TestbedTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NvmfKernelHostIT {
     static final String NQN = "nqn.2026-01.io.tensorplane:it";
+    static final String FILES = "nqn.2026-01.io.tensorplane:files";
     static final Duration LONG = Duration.ofMinutes(4);
 
     @BeforeAll
     static void startTarget(Guest guest) {
-        guest.runOk("tp_modprobe nvme-tcp ext4");
+        guest.runOk("tp_modprobe nvme-tcp ext4 && nullb_create tpnvme 512 4096 && image_mount ext4 /mnt/backing 400"
+                + " && image_mount ext4 /mnt/small 48", Duration.ofMinutes(2));
         guest.spawn("target", "exec java -Dchronicle.analytics.disable=true -jar \"$TP_JAR\" nvmf serve"
                 + " --listen 127.0.0.1:4420 --discovery-port 8009 --metrics-port 9464 --threads 2"
                 + " --subsystem " + NQN + " --ns mem:512M");
+        guest.spawn("files", "exec java -Dchronicle.analytics.disable=true -jar \"$TP_JAR\" nvmf serve"
+                + " --listen 127.0.0.1:4421 --threads 2 --subsystem " + FILES
+                + " --ns file:/mnt/backing/nvmf.img,create=256M,direct --ns file:/dev/tpnvme --ns file:/mnt/small/full.img,create=128M");
         // A JVM starting in the emulated guest on a busy machine can take a minute or more.
-        guest.runOk("for i in $(seq 600); do grep -q 'serving' \"$TP_SHARE/target.log\" && exit 0; sleep 0.5; done;"
-                + " cat \"$TP_SHARE/target.log\"; exit 1", Duration.ofSeconds(330));
+        for (String name : new String[] {"target", "files"}) {
+            guest.runOk("for i in $(seq 600); do grep -q 'serving' \"$TP_SHARE/" + name + ".log\" && exit 0; sleep 0.5; done;"
+                    + " cat \"$TP_SHARE/" + name + ".log\"; exit 1", Duration.ofSeconds(330));
+        }
     }
 
     @AfterAll
     static void stopTarget(Guest guest) {
-        guest.run("nvme disconnect -n " + NQN + " >/dev/null 2>&1; true");
-        String log = guest.stop("target");
-        assertTrue(log.contains("nvmf: stopped"), "target did not stop cleanly:\n" + log);
-        assertFalse(log.contains("SEVERE") || log.contains("Exception"), "target log shows errors:\n" + log);
+        guest.run("nvme disconnect -n " + NQN + " >/dev/null 2>&1; nvme disconnect -n " + FILES + " >/dev/null 2>&1; true");
+        for (String name : new String[] {"target", "files"}) {
+            String log = guest.stop(name);
+            assertTrue(log.contains("nvmf: stopped"), name + " did not stop cleanly:\n" + log);
+            assertFalse(log.contains("SEVERE") || log.contains("Exception"), name + " log shows errors:\n" + log);
+        }
     }
 
     private static String connect(Guest guest, String opts) {
@@ -148,5 +159,51 @@ class NvmfKernelHostIT {
         // The kernel host, which does send keep-alives, is still connected and working.
         String dev = guest.runOk("nvme_ns_of " + NQN).out();
         guest.runOk("dd if=" + dev + " of=/dev/null bs=4k count=16 iflag=direct");
+    }
+
+    /**
+     * Namespaces on the file backend, seen by the kernel host: a regular file on ext4 (O_DIRECT) and a block device
+     * (the block device's 4 KiB logical blocks become the namespace's LBA size); fio verify on both, ext4 whose
+     * fstrim frees space in the backing file, and a file system that fills up: the host gets ENOSPC.
+     */
+    @Test
+    @Order(7)
+    void fileNamespacesOnAFileABlockDeviceAndAFullFileSystem(Guest guest) {
+        guest.runOk("nvme connect -t tcp -a 127.0.0.1 -s 4421 -n " + FILES, Duration.ofSeconds(60));
+        String[] ns = guest.runOk("for i in $(seq 100); do [ $(nvme_nses_of " + FILES + " | wc -l) -eq 3 ] && break; sleep 0.2; done;"
+                + " nvme_nses_of " + FILES).out().split("\n");
+        assertEquals(3, ns.length, String.join(" ", ns));
+        String fileDev = ns[0];
+        String blockDev = ns[1];
+        String fullDev = ns[2];
+        String prefix = fileDev.substring("/dev/".length(), fileDev.length() - 1);
+        guest.runOk("test -b " + fileDev + " && test -b " + blockDev + " && test -b " + fullDev);
+        assertEquals("4096", guest.runOk("cat /sys/block/" + prefix + "2/queue/logical_block_size").out(),
+                "the block device's own block size");
+        assertTrue(Long.parseLong(guest.runOk("cat /sys/block/" + prefix + "1/queue/discard_max_bytes").out()) > 0,
+                "every namespace can discard, so Dataset Management is advertised");
+        for (String dev : new String[] {fileDev, blockDev}) {
+            for (int qd : new int[] {1, 32, 128}) {
+                fioVerify(guest, dev, qd, "4k", qd == 1 ? "4M" : "16M");
+                fioVerify(guest, dev, qd, "bssplit=4k/40:16k/20:64k/30:128k/10", qd == 1 ? "8M" : "32M");
+            }
+        }
+        String trim = guest.runOk(String.join("\n",
+                "set -euo pipefail",
+                "mkfs.ext4 -q -F " + fileDev + " && mkdir -p /mnt/nv && mount " + fileDev + " /mnt/nv",
+                "head -c 96M /dev/urandom > /mnt/nv/big && sha256sum /mnt/nv/big > /tmp/nvsum && sync",
+                "before=$(stat -c %b /mnt/backing/nvmf.img)",
+                "rm /mnt/nv/big && sync && fstrim /mnt/nv",
+                "after=$(stat -c %b /mnt/backing/nvmf.img)",
+                "umount /mnt/nv && fsck.ext4 -f -n " + fileDev + " >/dev/null",
+                "echo $before $after"), LONG).out();
+        String[] blocks = trim.split(" ");
+        long freed = (Long.parseLong(blocks[0]) - Long.parseLong(blocks[1])) * 512;
+        assertTrue(freed >= 64L << 20, "fstrim through NVMe/TCP freed " + freed + " bytes of the backing file (" + trim + ")");
+        ExecResult full = guest.run("dd if=/dev/urandom of=" + fullDev + " bs=1M count=100 oflag=direct status=none", LONG);
+        assertTrue(full.exitCode() != 0 && full.stderr().contains("No space left on device"),
+                "a write past the backing file system's capacity reaches the host as ENOSPC: " + full);
+        guest.runOk("dd if=" + fullDev + " of=/dev/null bs=1M count=8 iflag=direct status=none");
+        guest.runOk("nvme disconnect -n " + FILES, Duration.ofSeconds(60));
     }
 }

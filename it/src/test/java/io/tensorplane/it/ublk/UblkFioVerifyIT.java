@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * fio writes random data with crc32c checksums and reads it back, at queue depths 1, 32 and 128,
  * with 4 KiB blocks and with a 512 B..128 KiB mix, on one and on several hardware queues, on the
- * mem and file backends. A single wrong byte fails fio (verify_fatal).
+ * mem backend and on the file backend over a regular file (O_DIRECT, on ext4) and over a block
+ * device (a memory-backed null_blk disk). A single wrong byte fails fio (verify_fatal).
  */
 @TestbedTest
 class UblkFioVerifyIT {
@@ -25,21 +26,24 @@ class UblkFioVerifyIT {
     @BeforeAll
     static void driver(Guest guest) {
         Ublk.loadDriver(guest);
+        guest.runOk("nullb_create tpdisk 512 4096 && image_mount ext4 /mnt/backing 400", Duration.ofMinutes(2));
     }
 
     @AfterEach
     void cleanUp(Guest guest) {
         Ublk.cleanUp(guest);
-        guest.run("rm -f /tmp/ublk-verify.img");
+        guest.run("rm -f /mnt/backing/*.img");
     }
 
     /**
      * Zero allocation per I/O on the queue threads: after a warm-up, the JVM's per-thread
-     * allocation counter of the queue thread stays (nearly) flat over tens of thousands of I/Os.
+     * allocation counter of the queue thread stays (nearly) flat over tens of thousands of I/Os,
+     * on mem and on the file backend's io_uring path (its I/O on the queue's own ring).
      */
-    @Test
-    void queueThreadAllocatesNothingPerIoInSteadyState(Guest guest) {
-        Ublk.Dev d = Ublk.add(guest, "--backend mem:64M");
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"mem:64M", "file:/dev/tpdisk"})
+    void queueThreadAllocatesNothingPerIoInSteadyState(String backend, Guest guest) {
+        Ublk.Dev d = Ublk.add(guest, "--backend " + backend);
         String load = "fio --name=a --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k"
                 + " --iodepth=16 --size=64M --io_size=%dM --randrepeat=0 --output=/dev/null";
         guest.runOk(String.format(load, 64), Duration.ofMinutes(3)); // warm-up: JIT compiles the loop
@@ -59,14 +63,18 @@ class UblkFioVerifyIT {
     @CsvSource({
         "mem:256M, 1",
         "mem:256M, 4",
-        "'file:/tmp/ublk-verify.img,create=256M', 1",
-        "'file:/tmp/ublk-verify.img,create=256M', 4",
+        "'file:/mnt/backing/verify.img,create=256M,direct', 1",
+        "file:/dev/tpdisk, 4",
     })
     void randomWritesVerify(String backend, int queues, Guest guest) {
         Ublk.Dev d = Ublk.add(guest, "--backend " + backend + " --queues " + queues + " --depth 128");
         int cpus = Integer.parseInt(guest.runOk("nproc").out());
         // The kernel grants at most one queue per CPU.
         assertEquals(Math.min(queues, cpus), d.queues(), d.json());
+        if (backend.startsWith("file:")) {
+            // the backend's reads and writes go on each queue's own io_uring
+            assertTrue(d.json().contains("\"backend_ring\":\"shared\""), d.json());
+        }
         // The server selects the 'none' I/O scheduler (the kernel would give a single-queue disk mq-deadline).
         assertTrue(d.json().contains("\"io_scheduler\":\"none\""), d.json());
         assertTrue(guest.runOk("cat /sys/block/" + d.path().substring("/dev/".length()) + "/queue/scheduler").out().contains("[none]"));

@@ -2,6 +2,7 @@ package io.tensorplane.nvmf.admin;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.tensorplane.engine.Capabilities;
 import io.tensorplane.nvmf.discovery.DiscoveryLog;
 import io.tensorplane.nvmf.pdu.Status;
 import io.tensorplane.nvmf.subsystem.Controller;
@@ -187,7 +188,8 @@ public final class AdminCommands {
         b.setByte(at + IdentifyController.CQES, 0x44);
         b.setShortLE(at + IdentifyController.MAXCMD, o.maxQueueSize);
         b.setIntLE(at + IdentifyController.NN, disc ? 0 : s.maxNsid());
-        b.setShortLE(at + IdentifyController.ONCS, disc ? 0 : IdentifyController.ONCS_DSM | IdentifyController.ONCS_WRITE_ZEROES);
+        b.setShortLE(at + IdentifyController.ONCS, disc ? 0
+                : (c.discardSupported() ? IdentifyController.ONCS_DSM : 0) | IdentifyController.ONCS_WRITE_ZEROES);
         b.setByte(at + IdentifyController.VWC, c.volatileWriteCachePresent() ? 1 : 0);
         b.setIntLE(at + IdentifyController.SGLS, 1 | (1 << 20)); // SGLs; in-capsule data offsets
         b.setIntLE(at + IdentifyController.MNAN, 0);
@@ -220,7 +222,10 @@ public final class AdminCommands {
         b.setByte(at + IdentifyNamespace.FLBAS, 0);
         b.setByte(at + IdentifyNamespace.NMIC, 1); // may be attached to several controllers
         // Deallocated blocks read as zeroes (DLFEAT 001b) when the device says so; Write Zeroes may deallocate.
-        b.setByte(at + IdentifyNamespace.DLFEAT, ns.device().discardZeroes() ? 0x09 : 0x00);
+        Capabilities caps = ns.device().capabilities();
+        b.setByte(at + IdentifyNamespace.DLFEAT, caps.discardZeroes() ? 0x09 : 0x00);
+        // A backend that could only be opened read-only (a read-only file) is a write-protected namespace.
+        b.setByte(at + IdentifyNamespace.NSATTR, caps.readOnly() ? IdentifyNamespace.NSATTR_WRITE_PROTECTED : 0);
         b.setBytes(at + IdentifyNamespace.NGUID, ns.nguid());
         b.setShortLE(at + IdentifyNamespace.LBAF, 0);
         b.setByte(at + IdentifyNamespace.LBAF + IdentifyNamespace.LBAF_DS, ns.lbaShift());

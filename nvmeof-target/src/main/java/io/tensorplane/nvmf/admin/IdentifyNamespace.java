@@ -10,6 +10,9 @@ public final class IdentifyNamespace {
     public static final int FLBAS = 26;
     public static final int NMIC = 30;
     public static final int DLFEAT = 33;
+    /** Namespace Attributes; bit 0: the namespace is write protected. */
+    public static final int NSATTR = 99;
+    public static final int NSATTR_WRITE_PROTECTED = 1;
     public static final int NGUID = 104;
     public static final int EUI64 = 120;
     public static final int LBAF = 128;

@@ -57,7 +57,7 @@ public final class Controller {
         this.ioQueuesAllowed = maxq;
         boolean vwc = false;
         for (Namespace n : subsystem.namespaces()) {
-            vwc |= n.device().volatileWriteCache();
+            vwc |= n.device().capabilities().volatileWriteCache();
         }
         this.volatileWriteCache = vwc;
     }
@@ -91,13 +91,26 @@ public final class Controller {
     public TcpQueue ioQueue(int qid) { return qid >= 1 && qid < ioQueues.length() ? ioQueues.get(qid) : null; }
     public boolean volatileWriteCachePresent() {
         for (Namespace n : subsystem.namespaces()) {
-            if (n.device().volatileWriteCache()) {
+            if (n.device().capabilities().volatileWriteCache()) {
                 return true;
             }
         }
         return false;
     }
     public boolean volatileWriteCache() { return volatileWriteCache; }
+
+    /**
+     * Whether every namespace can discard, so that Dataset Management may be advertised (it is a
+     * controller-wide bit in ONCS): a file system that cannot punch holes makes the subsystem say no.
+     */
+    public boolean discardSupported() {
+        for (Namespace n : subsystem.namespaces()) {
+            if (!n.device().capabilities().discard()) {
+                return false;
+            }
+        }
+        return true;
+    }
     public void volatileWriteCache(boolean on) { volatileWriteCache = on; }
     public int asyncEventConfig() { return asyncEventConfig; }
     public void asyncEventConfig(int v) { asyncEventConfig = v; }

@@ -14,5 +14,7 @@ public final class Stats {
     public long errors;
     public long termReqs;
     public long r2ts;
+    /** Runs of the loop's engine poll (submissions pushed, completions reaped): a spinning loop runs it endlessly. */
+    public long enginePolls;
     long p11, p12, p13, p14, p15, p16, p17, p18;
 }

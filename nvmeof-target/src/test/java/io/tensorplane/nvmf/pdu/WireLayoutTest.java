@@ -196,6 +196,7 @@ class WireLayoutTest {
         assertEquals(26, IdentifyNamespace.FLBAS);
         assertEquals(30, IdentifyNamespace.NMIC);
         assertEquals(33, IdentifyNamespace.DLFEAT);
+        assertEquals(99, IdentifyNamespace.NSATTR);
         assertEquals(104, IdentifyNamespace.NGUID);
         assertEquals(120, IdentifyNamespace.EUI64);
         assertEquals(128, IdentifyNamespace.LBAF);

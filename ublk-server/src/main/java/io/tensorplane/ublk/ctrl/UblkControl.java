@@ -1,11 +1,12 @@
 package io.tensorplane.ublk.ctrl;
 
+import io.tensorplane.engine.Errno;
 import static io.tensorplane.ublk.ctrl.UblkAbi.*;
 
 import io.tensorplane.ublk.UblkException;
-import io.tensorplane.ublk.uring.IoUring;
-import io.tensorplane.ublk.uring.IoUringLayout;
-import io.tensorplane.ublk.uring.LibC;
+import io.tensorplane.uring.IoUring;
+import io.tensorplane.uring.IoUringLayout;
+import io.tensorplane.uring.LibC;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,14 +54,14 @@ public final class UblkControl implements AutoCloseable {
     public static UblkControl open() {
         if (!new File(CONTROL_PATH).exists()) {
             if (new File("/sys/module/ublk_drv").exists()) {
-                throw new UblkException(CONTROL_PATH + " is missing although ublk_drv is loaded (is /dev a devtmpfs?)", LibC.ENOENT);
+                throw new UblkException(CONTROL_PATH + " is missing although ublk_drv is loaded (is /dev a devtmpfs?)", Errno.ENOENT);
             }
-            throw new UblkException("the kernel's ublk driver is not loaded: run 'modprobe ublk_drv' as root (needs Linux 6.0+ with CONFIG_BLK_DEV_UBLK)", LibC.ENODEV);
+            throw new UblkException("the kernel's ublk driver is not loaded: run 'modprobe ublk_drv' as root (needs Linux 6.0+ with CONFIG_BLK_DEV_UBLK)", Errno.ENODEV);
         }
         int fd = LibC.open(CONTROL_PATH, LibC.O_RDWR | LibC.O_CLOEXEC, 0);
         if (fd < 0) {
             int e = LibC.errno();
-            if (e == LibC.EACCES || e == LibC.EPERM) {
+            if (e == Errno.EACCES || e == Errno.EPERM) {
                 throw new UblkException("permission denied opening " + CONTROL_PATH + ": ublk needs root (run with sudo)", e);
             }
             throw new UblkException("cannot open " + CONTROL_PATH + ": " + LibC.strerror(e), e);
@@ -94,7 +95,7 @@ public final class UblkControl implements AutoCloseable {
         UnsafeApi.putLong(c + CtrlCmd.DATA, data0);
         int r = ring.submitAndWait(1);
         while (!ring.hasCompletions()) {
-            if (r < 0 && r != -LibC.EINTR && r != -LibC.EAGAIN && r != -LibC.EBUSY) {
+            if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
                 throw new UblkException("io_uring_enter on " + CONTROL_PATH + ": " + LibC.strerror(-r), -r);
             }
             r = ring.submitAndWait(1);
@@ -119,7 +120,7 @@ public final class UblkControl implements AutoCloseable {
         want.encode(buf);
         int r = command(UBLK_U_CMD_ADD_DEV, want.devId, -1, buf, DevInfo.SIZE, 0);
         if (r < 0) {
-            if (r == -LibC.EEXIST) {
+            if (r == -Errno.EEXIST) {
                 throw new UblkException("ublk device " + want.devId + " already exists (see 'tensorplane ublk list')", -r);
             }
             throw new UblkException("ADD_DEV failed: " + LibC.strerror(-r), -r);
@@ -151,7 +152,7 @@ public final class UblkControl implements AutoCloseable {
         UnsafeApi.setMemory(buf, DevInfo.SIZE, (byte) 0);
         int r = command(UBLK_U_CMD_GET_DEV_INFO, devId, -1, buf, DevInfo.SIZE, 0);
         if (r < 0) {
-            if (r == -LibC.ENODEV || r == -LibC.ENOENT) {
+            if (r == -Errno.ENODEV || r == -Errno.ENOENT) {
                 return null;
             }
             throw new UblkException("GET_DEV_INFO on ublk device " + devId + " failed: " + LibC.strerror(-r), -r);

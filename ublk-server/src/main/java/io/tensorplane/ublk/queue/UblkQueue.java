@@ -3,16 +3,20 @@ package io.tensorplane.ublk.queue;
 import static io.tensorplane.ublk.ctrl.UblkAbi.*;
 
 import io.tensorplane.engine.BlockDevice;
+import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.ublk.ctrl.IoCmd;
 import io.tensorplane.ublk.ctrl.IoDesc;
-import io.tensorplane.ublk.uring.CqeHandler;
-import io.tensorplane.ublk.uring.ErrnoException;
-import io.tensorplane.ublk.uring.IoUring;
-import io.tensorplane.ublk.uring.IoUringLayout;
-import io.tensorplane.ublk.uring.LibC;
+import io.tensorplane.ublk.ctrl.UblkControl;
+import io.tensorplane.uring.CqeHandler;
+import io.tensorplane.uring.ErrnoException;
+import io.tensorplane.uring.IoUring;
+import io.tensorplane.uring.IoUringLayout;
+import io.tensorplane.uring.LibC;
+import io.tensorplane.uring.SharedRing;
+import io.tensorplane.uring.UserData;
 import java.util.concurrent.CountDownLatch;
 import org.agrona.UnsafeApi;
 
@@ -25,6 +29,14 @@ import org.agrona.UnsafeApi;
  * thread's own {@link IoChannel}; each result goes back as COMMIT_AND_FETCH_REQ, and all commits of
  * an iteration are submitted with one {@code io_uring_enter}. Before blocking for the next request
  * it spins for a while, so a busy device is served without a system call per request.
+ *
+ * <p>The queue lends its ring to the backend ({@link SharedRing}, offered through the channel's
+ * {@link ChannelHost}): an io_uring backend puts its reads and writes on it, so one
+ * {@code io_uring_enter} submits the iteration's commits and backend I/O together, and one wait
+ * covers ublk requests and backend completions alike. Completions are told apart by the route in
+ * the top byte of their user data (0: a ublk command, whose tag is the rest). A backend with a ring of
+ * its own instead is watched through its completion descriptor with a multishot poll on this ring;
+ * one whose completions only come with time (emulated latency) is polled while I/O is in flight.
  *
  * <p>In steady state nothing here allocates: the descriptor, the per-tag buffers and the per-tag
  * state are all preallocated, and the queue itself is the {@link CqeHandler} and {@link IoCompletion}.
@@ -53,6 +65,13 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private long bufBytes;
     private final int[] tagOp;
     private int finished;                // tags whose command ended (ABORT or error): not re-fetched
+    private final boolean fixedBuffers;
+    private final boolean lendRing;
+    private final Lender lender = new Lender();
+    /** How the backend's completions reach this loop: through our ring, its descriptor, or polling. */
+    private int backendFd = IoChannel.POLL_WHILE_IN_FLIGHT;
+    /** Whether the multishot poll on {@link #backendFd} is armed. */
+    private boolean backendWatched;
     private volatile Throwable failure;
     private volatile boolean started;
 
@@ -62,7 +81,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
      * @param fetched   counted down once this queue has submitted FETCH_REQ for every tag (or failed)
      */
     public UblkQueue(int devId, int qId, int depth, int charFd, boolean userCopy, int maxIoBytes,
-                     BlockDevice device, long spinNanos, long cpuMask, boolean coopTaskrun, CountDownLatch fetched) {
+                     BlockDevice device, long spinNanos, long cpuMask, boolean coopTaskrun, boolean fixedBuffers,
+                     boolean lendRing, CountDownLatch fetched) {
         this.devId = devId;
         this.qId = qId;
         this.depth = depth;
@@ -74,6 +94,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         this.cpuMask = cpuMask;
         this.fetched = fetched;
         this.coopTaskrun = coopTaskrun;
+        this.fixedBuffers = fixedBuffers;
+        this.lendRing = lendRing;
         this.tagOp = new int[depth];
     }
 
@@ -114,7 +136,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private void setUp() {
         if (cpuMask != 0) {
             // Best effort: a failure to pin costs speed, not correctness.
-            LibC.sched_setaffinity(0, io.tensorplane.ublk.ctrl.UblkControl.CPU_MASK_BYTES, cpuMask);
+            LibC.sched_setaffinity(0, UblkControl.CPU_MASK_BYTES, cpuMask);
         }
         int page = 4096;
         descBytes = IoDesc.mmapLength(depth, page);
@@ -135,16 +157,22 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         // make anyway (commits, user copy) delivers the requests.
         int flags = IoUringLayout.IORING_SETUP_SINGLE_ISSUER
                 | (coopTaskrun ? IoUringLayout.IORING_SETUP_COOP_TASKRUN | IoUringLayout.IORING_SETUP_TASKRUN_FLAG : 0);
-        ring = IoUring.create(depth, 2 * depth, flags);
+        // Room for a command and a backend I/O (two for a write-zeroes done as two linked fallocates) per tag.
+        ring = IoUring.create(2 * depth, 4 * depth, flags);
         ring.registerFiles(charFd);
-        channel = device.openChannel();
+        if (fixedBuffers && ring.registerBuffer(bufs, bufBytes) == 0) {
+            lender.fixedBase = bufs;
+            lender.fixedEnd = bufs + bufBytes;
+        }
+        channel = device.openChannel(lendRing ? lender : ChannelHost.NONE);
+        backendFd = channel.completionFd();
         for (int tag = 0; tag < depth; tag++) {
             queueCommand(UBLK_U_IO_FETCH_REQ, tag, -1);
         }
         int r;
         do {
             r = ring.submit();
-        } while (r == -LibC.EINTR || r == -LibC.EAGAIN);
+        } while (r == -Errno.EINTR || r == -Errno.EAGAIN);
         if (r < 0) {
             throw new ErrnoException("io_uring_enter(FETCH_REQ) on queue " + qId, -r);
         }
@@ -157,7 +185,11 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         while (true) {
             int work = ring.drainCompletions(this);
             if (channel.inFlight() > 0) {
+                // pushes a backend's own ring (or delivers due emulated completions); cheap when idle
                 work += channel.poll();
+                if (backendFd >= 0 && !backendWatched) {
+                    watchBackend();
+                }
             }
             if (finished == depth && channel.inFlight() == 0) {
                 return;
@@ -177,7 +209,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                 reap();
                 continue;
             }
-            if (channel.inFlight() > 0) {
+            if (channel.inFlight() > 0 && backendFd == IoChannel.POLL_WHILE_IN_FLIGHT) {
+                // completions that come with time, not with an event: keep polling
                 Thread.onSpinWait();
                 continue;
             }
@@ -200,7 +233,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
 
     private void reap() {
         int r = ring.submitAndReap();
-        if (r < 0 && r != -LibC.EINTR && r != -LibC.EAGAIN && r != -LibC.EBUSY) {
+        if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
             throw new ErrnoException("io_uring_enter on queue " + qId, -r);
         }
         stats.enters++;
@@ -208,16 +241,43 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
 
     private void submit(int minComplete) {
         int r = ring.submitAndWait(minComplete);
-        if (r < 0 && r != -LibC.EINTR && r != -LibC.EAGAIN && r != -LibC.EBUSY) {
+        if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
             throw new ErrnoException("io_uring_enter on queue " + qId, -r);
         }
         stats.enters++;
     }
 
-    /** A FETCH or COMMIT_AND_FETCH completed: {@code res == 0} means a request waits in the descriptor. */
+    /** The ring's CQEs: a backend's (by route), the backend descriptor's poll, or a ublk command's. */
     @Override
     public void onCqe(long userData, int res, int flags) {
-        int tag = (int) userData;
+        int route = UserData.route(userData);
+        if (route != 0) {
+            lender.routes[route].onCqe(userData, res, flags);
+            return;
+        }
+        if (userData == WATCH) {
+            // the backend's descriptor is readable: the next loop iteration polls it
+            if ((flags & IoUringLayout.IORING_CQE_F_MORE) == 0) {
+                backendWatched = false;
+            }
+            return;
+        }
+        onCommand((int) userData, res);
+    }
+
+    /** Arms a multishot poll on the backend's completion descriptor, so the queue's wait covers it. */
+    private void watchBackend() {
+        long sqe = ring.nextSqe();
+        if (sqe == 0) {
+            submit(0);
+            sqe = ring.nextSqe();
+        }
+        IoUring.prepPollAdd(sqe, backendFd, IoUringLayout.POLLIN, true, WATCH);
+        backendWatched = true;
+    }
+
+    /** A FETCH or COMMIT_AND_FETCH completed: {@code res == 0} means a request waits in the descriptor. */
+    private void onCommand(int tag, int res) {
         if (res == UBLK_IO_RES_OK) {
             handle(tag);
         } else {
@@ -312,6 +372,41 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         UnsafeApi.putLong(c + IoCmd.ADDR, userCopy ? 0 : bufs + (long) tag * maxIoBytes);
     }
 
+    /** User data of the poll on the backend's descriptor: above every tag, in route 0. */
+    private static final long WATCH = 0xffff_ffffL;
+
+    /** What the queue lends the backend: its ring, routes into its reaping, its registered buffers. */
+    private final class Lender implements ChannelHost, SharedRing {
+        final CqeHandler[] routes = new CqeHandler[UserData.MAX_ROUTE + 1];
+        int nextRoute = 1;
+        long fixedBase;
+        long fixedEnd;
+
+        @Override
+        public <T> T facility(Class<T> type) {
+            return type == SharedRing.class ? type.cast(this) : null;
+        }
+
+        @Override
+        public IoUring ring() {
+            return ring;
+        }
+
+        @Override
+        public int addRoute(CqeHandler handler) {
+            if (nextRoute > UserData.MAX_ROUTE) {
+                throw new IllegalStateException("the ring of ublk queue " + qId + " has no route left");
+            }
+            routes[nextRoute] = handler;
+            return nextRoute++;
+        }
+
+        @Override
+        public int fixedBuffer(long address, int length) {
+            return address >= fixedBase && address + length <= fixedEnd ? 0 : -1;
+        }
+    }
+
     private void tearDown() {
         if (channel != null) {
             try {
@@ -333,6 +428,14 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             LibC.munmap(bufs, bufBytes);
             bufs = 0;
         }
+    }
+
+    /**
+     * Where the backend's I/O completes: {@code shared} (on this queue's ring), {@code own} (on a ring of its
+     * own, watched through its descriptor), or {@code none} (inline, or polled while in flight).
+     */
+    public String backendRing() {
+        return backendFd == IoChannel.COMPLETES_THROUGH_HOST ? "shared" : backendFd >= 0 ? "own" : "none";
     }
 
     /** Whether setUp succeeded and the loop ran. */

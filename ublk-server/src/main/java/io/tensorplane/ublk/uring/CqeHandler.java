@@ -1,7 +1,0 @@
-package io.tensorplane.ublk.uring;
-
-/** Receives completion queue entries, read in place from the ring. */
-@FunctionalInterface
-public interface CqeHandler {
-    void onCqe(long userData, int res, int flags);
-}
