@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.KernelIndependent;
 import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -168,6 +169,7 @@ class NvmfKernelHostIT {
      */
     @Test
     @Order(7)
+    @KernelIndependent // the host side is the same as above; ublk's file rows run on both kernels
     void fileNamespacesOnAFileABlockDeviceAndAFullFileSystem(Guest guest) {
         guest.runOk("nvme connect -t tcp -a 127.0.0.1 -s 4421 -n " + FILES, Duration.ofSeconds(60));
         String[] ns = guest.runOk("for i in $(seq 100); do [ $(nvme_nses_of " + FILES + " | wc -l) -eq 3 ] && break; sleep 0.2; done;"
