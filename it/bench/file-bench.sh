@@ -14,7 +14,7 @@
 # path is measured in ROUNDS interleaved rounds and each point keeps its best, the same rule for the kernel's paths and
 # ours), DEVICES (default "slow fast"), BENCH_QDS (default "1 16 64 128"), BENCH_RW (default "randread randwrite"),
 # PATHS (default "dev loop cublk ublk nvmet tpnvmf"; also "ublkown": ublk with --backend-ring own, "ublkbuf": ublk with
-# --copy buffer), UBLK_ADD_ARGS (default "--queues 1 --depth 128"), UBLKSRV (path
+# --copy buffer, "ublkuser": ublk with --copy user; "ublk" is --copy auto, zero copy where the kernel has it), UBLK_ADD_ARGS (default "--queues 1 --depth 128"), UBLKSRV (path
 # of a C ublk server's `ublk` binary, ublksrv's; its row is left out without it), FIO_CPUS (default 0), SERVER_CPUS
 # (CPUs of the Tensorplane servers, default 1).
 set -uo pipefail
@@ -53,6 +53,7 @@ nullb_create slow 4096 4096 memory_backed=0 discard=0 irqmode=2 completion_nsec=
 nullb_create fast 4096 4096 memory_backed=0 discard=0 hw_queue_depth=256 || exit 1
 
 declare -A DEV   # DEV[device,path] = block device to run fio on
+declare -A COPY  # COPY[path] = the data movement a Tensorplane ublk path got (zero, user, buffer)
 cleanup() {
   nvme disconnect-all >/dev/null 2>&1
   [ -n "${tpid:-}" ] && kill "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null
@@ -84,11 +85,12 @@ for d in $devices; do
         o=$("$UBLKSRV" add -t loop -f "/dev/$d" -q 1 -d 128) || { echo "file-bench: $UBLKSRV add failed: $o" >&2; exit 1; }
         DEV[$d,$p]=/dev/ublkb$(sed -n 's/.*dev id \([0-9]*\).*/\1/p' <<<"$o" | head -n 1)
         [ -b "${DEV[$d,$p]}" ] || { echo "file-bench: no ublk device from: $o" >&2; exit 1; } ;;
-      ublk|ublkown|ublkbuf)
-        ring=shared copy=auto; [ "$p" = ublkown ] && ring=own; [ "$p" = ublkbuf ] && copy=buffer
+      ublk|ublkown|ublkbuf|ublkuser)
+        ring=shared copy=auto; [ "$p" = ublkown ] && ring=own; [ "$p" = ublkbuf ] && copy=buffer; [ "$p" = ublkuser ] && copy=user
         # shellcheck disable=SC2086
         o=$(tp ublk add --backend "file:/dev/$d,direct" $add_args ${pin[0]:+--no-pin} --backend-ring "$ring" --copy "$copy") || { echo "file-bench: ublk add failed" >&2; exit 1; }
         DEV[$d,$p]=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$o")
+        COPY[$p]=$(sed -n 's/.*"copy":"\([^"]*\)".*/\1/p' <<<"$o")
         echo "file-bench: ublk on /dev/$d: $o" >&2 ;;
       nvmet)
         kernel_nvmet_start "$K_NQN-$d" "/dev/$d" 4421 127.0.0.1 || exit 1
@@ -99,7 +101,7 @@ for d in $devices; do
 done
 # warm the servers' JIT before measuring
 for d in $devices; do
-  for p in ublk ublkown ublkbuf tpnvmf; do
+  for p in ublk ublkown ublkbuf ublkuser tpnvmf; do
     [ -n "${DEV[$d,$p]:-}" ] && fio_point "${DEV[$d,$p]}" randrw 32 6 >/dev/null
   done
 done
@@ -122,9 +124,11 @@ done
 name() {
   case $1 in
     dev) echo "the device itself" ;; loop) echo "kernel loop driver (--direct-io=on)" ;;
-    cublk) echo "C ublk server, loop target (1 queue, depth 128)" ;; ublk) echo "Tensorplane ublk, file:DEV,direct ($add_args)" ;;
-    ublkown) echo "Tensorplane ublk, backend on a ring of its own (--backend-ring own)" ;;
+    cublk) echo "C ublk server, loop target (1 queue, depth 128)" ;;
+    ublk) echo "Tensorplane ublk, file:DEV,direct ($add_args, --copy auto: ${COPY[ublk]:-?})" ;;
+    ublkown) echo "Tensorplane ublk, backend on a ring of its own (--backend-ring own, copy ${COPY[ublkown]:-?})" ;;
     ublkbuf) echo "Tensorplane ublk, per-tag buffers the kernel copies (--copy buffer)" ;;
+    ublkuser) echo "Tensorplane ublk, user copy (--copy user: pread/pwrite on /dev/ublkcN)" ;;
     nvmet) echo "kernel nvmet-tcp exporting it" ;; tpnvmf) echo "Tensorplane NVMe/TCP, file:DEV,direct" ;;
   esac
 }
@@ -149,7 +153,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
         for qd in $qds; do
           i=${R[$d,$p,$rw,$qd]% *}
           row="$row $i | $(ratio "$i" "${R[$d,$rp,$rw,$qd]% *}")x |"
-          case $p in loop|ublk|ublkown|ublkbuf|cublk) row="$row $(ratio "$i" "${R[$d,loop,$rw,$qd]% *}")x |" ;; *) row="$row |" ;; esac
+          case $p in loop|ublk|ublkown|ublkbuf|ublkuser|cublk) row="$row $(ratio "$i" "${R[$d,loop,$rw,$qd]% *}")x |" ;; *) row="$row |" ;; esac
         done
         row="$row ${R[$d,$p,$rw,1]#* } |"
         echo "$row"

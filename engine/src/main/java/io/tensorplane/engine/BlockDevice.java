@@ -25,6 +25,15 @@ public interface BlockDevice extends AutoCloseable {
      */
     Capabilities capabilities();
 
+    /**
+     * Whether a channel opened on a host that lends its io_uring offers {@link IoChannel#registeredBufferIo()}: a front
+     * door asks before it sets up zero copy, since that is decided before any channel is opened. False by default,
+     * and decorators keep the default: their channels need the bytes, or do not pass the facility on.
+     */
+    default boolean offersRegisteredBufferIo() {
+        return false;
+    }
+
     /** Opens a channel for the calling thread, which offers the backend nothing of its own. */
     default IoChannel openChannel() {
         return openChannel(ChannelHost.NONE);
@@ -37,6 +46,17 @@ public interface BlockDevice extends AutoCloseable {
      *             they can and ignore the rest, and decorators pass it on
      */
     IoChannel openChannel(ChannelHost host);
+
+    /**
+     * Grows the device to {@code newBytes} while it is served (a live resize); channels see the new size from their
+     * next I/O on. Only growing: a smaller size is refused, since what lives on the device would be cut off.
+     *
+     * @throws IllegalArgumentException with one line saying why the device cannot take that size
+     * @throws UnsupportedOperationException when the device cannot be resized at all (the default)
+     */
+    default void grow(long newBytes) {
+        throw new UnsupportedOperationException("'" + spec() + "' cannot be resized (the file backend can)");
+    }
 
     /** Releases the device's resources. Channels must be closed first. */
     @Override

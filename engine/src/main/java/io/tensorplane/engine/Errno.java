@@ -15,6 +15,7 @@ public final class Errno {
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
     public static final int EACCES = 13;
+    public static final int EFAULT = 14;
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
@@ -45,6 +46,7 @@ public final class Errno {
             case EAGAIN: return "EAGAIN";
             case ENOMEM: return "ENOMEM";
             case EACCES: return "EACCES";
+            case EFAULT: return "EFAULT";
             case EBUSY: return "EBUSY";
             case EEXIST: return "EEXIST";
             case ENODEV: return "ENODEV";

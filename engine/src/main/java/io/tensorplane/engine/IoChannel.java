@@ -59,6 +59,15 @@ public interface IoChannel extends AutoCloseable {
         return POLL_WHILE_IN_FLIGHT;
     }
 
+    /**
+     * I/O into buffers registered with the io_uring the channel's host lends it, named by index (zero copy for a
+     * ublk request's pages), or null: the default, for every channel that needs the bytes in memory or whose I/O
+     * does not run on the host's ring.
+     */
+    default RegisteredBufferIo registeredBufferIo() {
+        return null;
+    }
+
     @Override
     void close();
 }

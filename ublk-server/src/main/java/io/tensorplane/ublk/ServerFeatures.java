@@ -15,8 +15,13 @@ final class ServerFeatures {
     }
 
     private static final Map<Long, String> USED = Map.of(
-            UBLK_F_USER_COPY, "data movement whenever the kernel has it: pread/pwrite on /dev/ublkcN (else per-tag buffers)",
+            UBLK_F_SUPPORT_ZERO_COPY, "zero copy with AUTO_BUF_REG; by-hand registration when the kernel's fails (--copy zero, auto for file: on io_uring)",
+            UBLK_F_AUTO_BUF_REG, "zero copy: the kernel registers each request's pages in the queue's ring, the file backend reads and writes them there",
+            UBLK_F_USER_COPY, "data movement where zero copy is not possible: pread/pwrite on /dev/ublkcN (else per-tag buffers)",
             UBLK_F_USER_RECOVERY, "with 'ublk add --recoverable': the disk outlives its server until 'ublk recover'",
+            UBLK_F_QUIESCE, "with --recoverable: 'ublk upgrade' hands the disk to a new server with nothing in flight",
+            UBLK_F_UPDATE_SIZE, "'ublk resize' grows a live device",
+            UBLK_F_SAFE_STOP_DEV, "'ublk del' refuses a device in use (TRY_STOP_DEV) unless --force",
             UBLK_F_CMD_IOCTL_ENCODE, "every command is ioctl-encoded");
 
     /** Flags the driver puts on every device whatever the server asks (6.12: the first two; 7.3: all five). */

@@ -37,6 +37,8 @@ import picocli.CommandLine.Spec;
             UblkCommand.Add.class,
             UblkCommand.Del.class,
             UblkCommand.Recover.class,
+            UblkCommand.Resize.class,
+            UblkCommand.Upgrade.class,
             UblkCommand.ListCmd.class,
             UblkCommand.Features.class,
         })
@@ -86,9 +88,15 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--foreground", description = "Serve in this process until stopped (SIGTERM/SIGINT or 'ublk del').")
         boolean foreground;
 
-        @Option(names = "--copy", paramLabel = "auto|user|buffer",
-                description = "Data movement: user = pread/pwrite on /dev/ublkcN (USER_COPY), buffer = per-tag buffers, auto = user when available (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--copy", paramLabel = "auto|zero|user|buffer",
+                description = "Data movement: zero = the backend reads and writes the request's own pages (SUPPORT_ZERO_COPY + AUTO_BUF_REG,"
+                        + " file: on io_uring), user = pread/pwrite on /dev/ublkcN (USER_COPY), buffer = per-tag buffers the kernel copies to,"
+                        + " auto = zero where the kernel and the backend allow it, else user, else buffer (default: ${DEFAULT-VALUE}).")
         String copy = "auto";
+
+        @Option(names = "--force-buf-reg-fallback", hidden = true,
+                description = "Test aid: with zero copy, let the kernel's buffer registration fail so every request takes the by-hand fallback.")
+        boolean forceBufRegFallback;
 
         @Option(names = "--spin-us", paramLabel = "US", description = "Poll this long for new requests before sleeping in the kernel (default: ${DEFAULT-VALUE}).")
         long spinMicros = 500;
@@ -137,10 +145,11 @@ public final class UblkCommand implements Runnable {
             UblkServer.CopyMode mode;
             switch (copy) {
                 case "auto": mode = UblkServer.CopyMode.AUTO; break;
+                case "zero": mode = UblkServer.CopyMode.ZERO; break;
                 case "user": mode = UblkServer.CopyMode.USER; break;
                 case "buffer": mode = UblkServer.CopyMode.BUFFER; break;
                 default:
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--copy must be auto, user or buffer");
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--copy must be auto, zero, user or buffer");
             }
             // Check what can be checked before a background server is started, so errors come from here.
             io.tensorplane.engine.DeviceSpec.parse(backend);
@@ -186,6 +195,7 @@ public final class UblkCommand implements Runnable {
                 cfg.recoverable = recoverable;
                 cfg.recover = recovering();
                 cfg.lendRing = "shared".equals(backendRing);
+                cfg.forceBufRegFallback = forceBufRegFallback;
                 try {
                     server = UblkServer.start(dev, cfg);
                 } catch (RuntimeException e) {
@@ -207,6 +217,14 @@ public final class UblkCommand implements Runnable {
                 info.put("log", log.toString());
             }
             ServerState.write(srv.id(), info);
+            ControlSocket control;
+            try {
+                control = ControlSocket.listen(srv.id(), request -> answer(srv, info, request));
+            } catch (IOException e) {
+                control = null;
+                System.err.println("ublk: no control socket for device " + srv.id() + " (" + e.getMessage()
+                        + "): 'ublk resize' and 'ublk upgrade' cannot reach this server");
+            }
             String json = info.toString();
             out(spec).println(json);
             out(spec).flush();
@@ -223,6 +241,7 @@ public final class UblkCommand implements Runnable {
                 c.put("discard", ops[UBLK_IO_OP_DISCARD]);
                 c.put("write_zeroes", ops[UBLK_IO_OP_WRITE_ZEROES]);
                 c.put("errors", srv.errorCount());
+                c.put("manual_buffer_registrations", srv.manualRegistrations());
                 ArrayNode perQueue = st.putArray("queue_requests");
                 ArrayNode alloc = st.putArray("queue_allocated_bytes");
                 for (int q = 0; q < srv.queues(); q++) {
@@ -234,9 +253,33 @@ public final class UblkCommand implements Runnable {
                 }
             }
             srv.awaitStopped();
+            if (control != null) {
+                control.close();
+            }
             srv.close();
             ServerState.remove(srv.id());
+            if (srv.handedOver()) {
+                System.err.println("ublk: device " + srv.id() + " handed over to a new server");
+            }
             return 0;
+        }
+
+        /** A request on the control socket: {@code resize BYTES} or {@code upgrade}. */
+        private static String answer(UblkServer srv, ObjectNode info, String request) {
+            String[] words = request.split(" ");
+            switch (words[0]) {
+                case "resize": {
+                    long bytes = Long.parseLong(words[1]);
+                    srv.resize(bytes);
+                    info.put("size_bytes", bytes);
+                    return "ok " + bytes;
+                }
+                case "upgrade":
+                    srv.handOver(30_000);
+                    return "ok";
+                default:
+                    return "error: unknown request '" + request + "'";
+            }
         }
 
         private ObjectNode describe(UblkServer srv) {
@@ -249,12 +292,14 @@ public final class UblkCommand implements Runnable {
             n.put("pid", LibC.getpid());
             n.put("size_bytes", srv.device().sizeBytes());
             n.put("block_size", srv.device().blockSize());
-            n.put("copy", srv.userCopy() ? "user" : "buffer");
+            n.put("copy", srv.copy().label);
             n.put("io_scheduler", srv.ioScheduler());
             n.put("backend_ring", srv.queue(0).backendRing());
             Capabilities c = srv.device().capabilities();
             n.put("discard", c.discard());
             n.put("read_only", c.readOnly());
+            ArrayNode args = n.putArray("server_args");
+            serverArgs().forEach(args::add);
             return n;
         }
 
@@ -271,15 +316,9 @@ public final class UblkCommand implements Runnable {
             }
         }
 
-        private int startBackground() throws IOException, InterruptedException {
-            Path dir = ServerState.dir();
-            Files.createDirectories(dir);
-            Path ready = Files.createTempFile(dir, "ready-", ".json");
-            Files.delete(ready);
-            Path logFile = log != null ? log : Files.createTempFile(dir, "server-", ".log");
-            List<String> cmd = new ArrayList<>(relaunchPrefix());
-            cmd.add("ublk");
-            cmd.add(recovering() ? "recover" : "add");
+        /** The options a server runs with (all but its id and where it reports), as 'ublk upgrade' gives them again. */
+        List<String> serverArgs() {
+            List<String> cmd = new ArrayList<>();
             if (recoverable) {
                 cmd.add("--recoverable");
             }
@@ -291,14 +330,30 @@ public final class UblkCommand implements Runnable {
             cmd.add("--taskrun=" + taskrun);
             cmd.add("--io-scheduler=" + ioScheduler);
             cmd.add("--backend-ring=" + backendRing);
-            if (id >= 0) {
-                cmd.add("--id=" + id);
-            }
             if (blockSize != null) {
                 cmd.add("--block-size=" + blockSize);
             }
             if (noPin) {
                 cmd.add("--no-pin");
+            }
+            if (forceBufRegFallback) {
+                cmd.add("--force-buf-reg-fallback");
+            }
+            return cmd;
+        }
+
+        private int startBackground() throws IOException, InterruptedException {
+            Path dir = ServerState.dir();
+            Files.createDirectories(dir);
+            Path ready = Files.createTempFile(dir, "ready-", ".json");
+            Files.delete(ready);
+            Path logFile = log != null ? log : Files.createTempFile(dir, "server-", ".log");
+            List<String> cmd = new ArrayList<>(relaunchPrefix());
+            cmd.add("ublk");
+            cmd.add(recovering() ? "recover" : "add");
+            cmd.addAll(serverArgs());
+            if (id >= 0) {
+                cmd.add("--id=" + id);
             }
             cmd.add("--foreground");
             cmd.add("--ready-file=" + ready);
@@ -396,13 +451,17 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for a server to let go (default: ${DEFAULT-VALUE}).")
         int timeoutSeconds = 30;
 
+        @Option(names = "--force", description = {"Stop the device even while it is open or mounted (its users get I/O errors).",
+            "Without it, a kernel with SAFE_STOP_DEV refuses to stop a device in use."})
+        boolean force;
+
         @Override
         public Integer call() throws Exception {
             try (UblkControl ctrl = UblkControl.open()) {
                 List<Integer> ids = which.all ? UblkControl.deviceIds() : List.of(which.id);
                 int failures = 0;
                 for (int id : ids) {
-                    String problem = delete(ctrl, id, timeoutSeconds);
+                    String problem = delete(ctrl, id, timeoutSeconds, force);
                     if (problem == null) {
                         out(spec).println("deleted ublk device " + id);
                     } else {
@@ -415,10 +474,18 @@ public final class UblkCommand implements Runnable {
         }
 
         /** Removes one device; returns null on success or a one-line problem. */
-        static String delete(UblkControl ctrl, int id, int timeoutSeconds) throws InterruptedException {
+        static String delete(UblkControl ctrl, int id, int timeoutSeconds, boolean force) throws InterruptedException {
             DevInfo info = ctrl.devInfo(id);
             if (info == null) {
                 return "no ublk device " + id + " (see 'tensorplane ublk list')";
+            }
+            if (!force && (info.flags & UBLK_F_SAFE_STOP_DEV) != 0 && info.state == UBLK_S_DEV_LIVE) {
+                // TRY_STOP_DEV stops the disk only when nobody has it open: a mounted file system or a running
+                // fio is refused here, instead of a wait and I/O errors for them.
+                String busy = trySafeStop(ctrl, id);
+                if (busy != null) {
+                    return busy;
+                }
             }
             int pid = info.ublksrvPid;
             if (pid > 0 && pid != LibC.getpid() && processAlive(pid)) {
@@ -444,6 +511,25 @@ public final class UblkCommand implements Runnable {
             return null;
         }
 
+        /** TRY_STOP_DEV, giving a short-lived opener (udev's probe of a new disk) a moment; null or the refusal. */
+        private static String trySafeStop(UblkControl ctrl, int id) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 2000;
+            while (true) {
+                int r = ctrl.tryStopDevice(id);
+                if (r >= 0 || r == -Errno.ENODEV) {
+                    return null;
+                }
+                if (r != -Errno.EBUSY) {
+                    return "TRY_STOP_DEV on ublk device " + id + " failed: " + LibC.strerror(-r);
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    return "ublk device " + id + " is in use (mounted, or open by a process): unmount or close /dev/ublkb" + id
+                            + " first, or stop it under its users with 'ublk del --force --id " + id + "'";
+                }
+                Thread.sleep(100);
+            }
+        }
+
         private static boolean waitGone(UblkControl ctrl, int id, long millis) throws InterruptedException {
             long deadline = System.currentTimeMillis() + millis;
             while (System.currentTimeMillis() < deadline) {
@@ -453,6 +539,113 @@ public final class UblkCommand implements Runnable {
                 Thread.sleep(20);
             }
             return false;
+        }
+    }
+
+    // ------------------------------------------------------------------ resize
+
+    @Command(name = "resize", mixinStandardHelpOptions = true,
+            description = {"Grow a live device (UPDATE_SIZE): the backend first (a file is extended), then the disk.",
+                "A mounted file system can then grow too (resize2fs, xfs_growfs)."})
+    public static final class Resize implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--id", required = true, paramLabel = "N", description = "The device to grow.")
+        int id;
+
+        @Option(names = "--size", required = true, paramLabel = "SIZE", description = "The new size, e.g. 2G (only growing).")
+        String size;
+
+        @Override
+        public Integer call() {
+            long bytes;
+            try {
+                bytes = io.tensorplane.engine.Sizes.parse(size, "--size");
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--size: " + e.getMessage());
+            }
+            try (UblkControl ctrl = UblkControl.open()) {
+                DevInfo info = ctrl.devInfo(id);
+                if (info == null) {
+                    throw new UblkException("no ublk device " + id + " (see 'tensorplane ublk list')");
+                }
+                if ((ctrl.features() & UBLK_F_UPDATE_SIZE) == 0) {
+                    throw new UblkException("this kernel's ublk driver cannot resize a live device (UPDATE_SIZE, Linux 6.14+)");
+                }
+                Params p = ctrl.getParams(id);
+                if (p != null && bytes < p.devSectors << 9) {
+                    throw new UblkException("ublk device " + id + " has " + (p.devSectors << 9) + " bytes; resize only grows a live device");
+                }
+            }
+            String reply = ControlSocket.ask(id, "resize " + bytes);
+            if (!reply.startsWith("ok")) {
+                throw new UblkException(reply.startsWith("error: ") ? reply.substring(7) : reply);
+            }
+            out(spec).println("ublk device " + id + " is now " + bytes + " bytes (" + human(bytes) + ")");
+            return 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ upgrade
+
+    @Command(name = "upgrade", mixinStandardHelpOptions = true,
+            description = {"Replace a device's server with a new process without unmounting (QUIESCE + user recovery):",
+                "the old server finishes its I/O and lets go, new I/O waits, a new server (this jar) takes over.",
+                "The device must have been added with --recoverable on a kernel with QUIESCE."})
+    public static final class Upgrade implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--id", required = true, paramLabel = "N", description = "The device whose server to replace.")
+        int id;
+
+        @Override
+        public Integer call() throws Exception {
+            int oldPid;
+            try (UblkControl ctrl = UblkControl.open()) {
+                DevInfo info = ctrl.devInfo(id);
+                if (info == null) {
+                    throw new UblkException("no ublk device " + id + " (see 'tensorplane ublk list')");
+                }
+                if ((info.flags & UBLK_F_QUIESCE) == 0) {
+                    throw new UblkException("ublk device " + id + " cannot be upgraded in place: "
+                            + ((ctrl.features() & UBLK_F_QUIESCE) == 0 ? "this kernel's ublk driver has no QUIESCE"
+                            : "it was added without --recoverable"));
+                }
+                oldPid = info.ublksrvPid;
+                if (!processAlive(oldPid)) {
+                    throw new UblkException("the server of ublk device " + id + " is not running; use 'ublk recover'");
+                }
+            }
+            ObjectNode state = ServerState.read(id);
+            if (state == null || !state.has("server_args") || state.path("pid").asInt() != oldPid) {
+                throw new UblkException("no state of ublk device " + id + "'s server in " + ServerState.dir() + "; use 'ublk recover'");
+            }
+            List<String> args = new ArrayList<>();
+            args.add("recover");
+            state.get("server_args").forEach(a -> args.add(a.asText()));
+            args.add("--id=" + id);
+            String reply = ControlSocket.ask(id, "upgrade");
+            if (!reply.startsWith("ok")) {
+                throw new UblkException(reply.startsWith("error: ") ? reply.substring(7) : reply);
+            }
+            // The old server lets go once its queues have ended; I/O issued meanwhile waits for the new one.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (processAlive(oldPid)) {
+                if (System.nanoTime() > deadline) {
+                    throw new UblkException("the old server (pid " + oldPid + ") of ublk device " + id + " did not exit after the hand-over;"
+                            + " the disk waits quiesced: kill it and run 'ublk recover'");
+                }
+                Thread.sleep(20);
+            }
+            // the new server, as 'ublk recover' with the old one's options starts it
+            CommandLine recover = new CommandLine(new UblkCommand()).setOut(out(spec)).setErr(err(spec));
+            recover.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+                cmd.getErr().println("tensorplane: " + message(ex));
+                return 1;
+            });
+            return recover.execute(args.toArray(new String[0]));
         }
     }
 
@@ -504,6 +697,7 @@ public final class UblkCommand implements Runnable {
                         n.put("depth", info.queueDepth);
                         n.put("size_bytes", p == null ? 0 : p.devSectors << 9);
                         n.put("block_size", p == null ? 0 : 1 << p.logicalBsShift);
+                        n.put("copy", UblkServer.copyOf(info.flags).label);
                         ObjectNode st = ServerState.read(id);
                         n.put("backend", st != null && alive && st.path("pid").asInt() == info.ublksrvPid ? st.path("backend").asText() : null);
                         if (st != null && alive && st.has("requests")) {
@@ -527,11 +721,11 @@ public final class UblkCommand implements Runnable {
                 out.println("no ublk devices");
                 return 0;
             }
-            out.printf("%-4s %-13s %-9s %-6s %-6s %-10s %-8s %-13s %s%n", "ID", "DEVICE", "STATE", "QUEUES", "DEPTH", "SIZE", "PID", "SERVER", "BACKEND");
+            out.printf("%-4s %-13s %-9s %-6s %-6s %-10s %-7s %-8s %-13s %s%n", "ID", "DEVICE", "STATE", "QUEUES", "DEPTH", "SIZE", "COPY", "PID", "SERVER", "BACKEND");
             for (var n : arr) {
-                out.printf("%-4d %-13s %-9s %-6d %-6d %-10s %-8d %-13s %s%n",
+                out.printf("%-4d %-13s %-9s %-6d %-6d %-10s %-7s %-8d %-13s %s%n",
                         n.get("id").asInt(), n.get("path").asText(), n.get("state").asText(),
-                        n.get("queues").asInt(), n.get("depth").asInt(), human(n.get("size_bytes").asLong()),
+                        n.get("queues").asInt(), n.get("depth").asInt(), human(n.get("size_bytes").asLong()), n.get("copy").asText(),
                         n.get("pid").asInt(), n.get("server_alive").asBoolean() ? "running" : "dead",
                         n.get("backend").isNull() ? "-" : n.get("backend").asText());
             }
@@ -573,7 +767,9 @@ public final class UblkCommand implements Runnable {
                     lacking.add(FEATURE_NAMES[b]);
                 }
             }
-            String copy = (bits & UBLK_F_USER_COPY) != 0 ? "user copy (pread/pwrite on /dev/ublkcN)" : "per-tag buffers";
+            String fallback = (bits & UBLK_F_USER_COPY) != 0 ? "user copy (pread/pwrite on /dev/ublkcN)" : "per-tag buffers";
+            String copy = (bits & UblkServer.ZERO_COPY_FLAGS) == UblkServer.ZERO_COPY_FLAGS
+                    ? "zero copy for backends that can take it (file: on io_uring), else " + fallback : fallback;
             PrintWriter out = out(spec);
             if (json) {
                 ObjectNode n = ServerState.JSON.createObjectNode();

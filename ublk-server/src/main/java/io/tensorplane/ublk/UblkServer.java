@@ -8,6 +8,7 @@ import io.tensorplane.engine.Capabilities;
 import io.tensorplane.ublk.ctrl.DevInfo;
 import io.tensorplane.ublk.ctrl.Params;
 import io.tensorplane.ublk.ctrl.UblkControl;
+import io.tensorplane.ublk.queue.Copy;
 import io.tensorplane.ublk.queue.UblkQueue;
 import io.tensorplane.uring.LibC;
 import java.io.File;
@@ -28,8 +29,13 @@ public final class UblkServer implements AutoCloseable {
 
     /** How to move data between requests and the backend. */
     public enum CopyMode {
-        /** USER_COPY when the kernel has it, else per-tag buffers. */
+        /** Zero copy where the kernel and the backend allow it, else USER_COPY when the kernel has it, else per-tag buffers. */
         AUTO,
+        /**
+         * Zero copy: the backend reads and writes the request's own pages, registered in the queue's ring by the kernel
+         * (UBLK_F_SUPPORT_ZERO_COPY + UBLK_F_AUTO_BUF_REG, Linux 6.16+; a backend on io_uring on the queue's ring).
+         */
+        ZERO,
         /** pread/pwrite on /dev/ublkcN (UBLK_F_USER_COPY, Linux 6.5+). */
         USER,
         /** The kernel copies into per-tag buffers whose addresses go with each command. */
@@ -69,26 +75,79 @@ public final class UblkServer implements AutoCloseable {
          * gives an io_uring backend a ring of its own, which the queue watches through its descriptor.
          */
         public boolean lendRing = true;
+        /**
+         * Test aid for zero copy: name a buffer slot the kernel cannot use, so that every request arrives with
+         * UBLK_IO_F_NEED_REG_BUF and is served through the by-hand registration (the fallback path).
+         */
+        public boolean forceBufRegFallback = false;
+    }
+
+    /** Zero copy as this server does it: both flags (the by-hand fallback needs SUPPORT_ZERO_COPY). */
+    static final long ZERO_COPY_FLAGS = UBLK_F_SUPPORT_ZERO_COPY | UBLK_F_AUTO_BUF_REG;
+
+    /**
+     * The data movement for {@code mode}, given the kernel's features and whether the backend can read and write
+     * registered buffers on the queue's ring.
+     *
+     * @throws UblkException for a mode the kernel or the backend cannot do, saying which to use instead
+     */
+    static Copy chooseCopy(CopyMode mode, long features, boolean backendZeroCopy, String backend) {
+        boolean kernelZero = (features & ZERO_COPY_FLAGS) == ZERO_COPY_FLAGS;
+        boolean kernelUser = (features & UBLK_F_USER_COPY) != 0;
+        switch (mode) {
+            case ZERO:
+                if (!kernelZero) {
+                    throw new UblkException("this kernel's ublk driver has no zero copy with automatic buffer registration"
+                            + " (SUPPORT_ZERO_COPY + AUTO_BUF_REG, Linux 6.16+); use --copy " + (kernelUser ? "user" : "buffer"));
+                }
+                if (!backendZeroCopy) {
+                    throw new UblkException("backend '" + backend + "' needs the data in memory: zero copy needs the file backend"
+                            + " on io_uring with --backend-ring shared (no latency or fault emulation); use --copy "
+                            + (kernelUser ? "user" : "buffer"));
+                }
+                return Copy.ZERO;
+            case USER:
+                if (!kernelUser) {
+                    throw new UblkException("this kernel's ublk driver has no USER_COPY (Linux 6.5+); use --copy buffer");
+                }
+                return Copy.USER;
+            case BUFFER:
+                return Copy.BUFFER;
+            default:
+                return kernelZero && backendZeroCopy ? Copy.ZERO : kernelUser ? Copy.USER : Copy.BUFFER;
+        }
+    }
+
+    /** The data movement of an existing device, from the flags it was created with. */
+    static Copy copyOf(long flags) {
+        return (flags & UBLK_F_SUPPORT_ZERO_COPY) != 0 ? Copy.ZERO : (flags & UBLK_F_USER_COPY) != 0 ? Copy.USER : Copy.BUFFER;
+    }
+
+    /** The ADD_DEV flags of a data movement. */
+    static long flagsOf(Copy copy) {
+        return copy == Copy.ZERO ? ZERO_COPY_FLAGS : copy == Copy.USER ? UBLK_F_USER_COPY : 0;
     }
 
     private final BlockDevice device;
     private final Config config;
     private final UblkControl ctrl;
     private final DevInfo info;
-    private final boolean userCopy;
+    private final Copy copy;
     private final int charFd;
     private final UblkQueue[] queues;
     private final Thread[] threads;
     private final long cpuMasks;
     private boolean closed;
+    /** 'ublk upgrade' quiesced the disk for a new server: close() lets go of it instead of deleting it. */
+    private volatile boolean handingOver;
 
-    private UblkServer(BlockDevice device, Config config, UblkControl ctrl, DevInfo info, boolean userCopy, int charFd,
+    private UblkServer(BlockDevice device, Config config, UblkControl ctrl, DevInfo info, Copy copy, int charFd,
                        UblkQueue[] queues, Thread[] threads, long cpuMasks) {
         this.device = device;
         this.config = config;
         this.ctrl = ctrl;
         this.info = info;
-        this.userCopy = userCopy;
+        this.copy = copy;
         this.charFd = charFd;
         this.queues = queues;
         this.threads = threads;
@@ -102,20 +161,13 @@ public final class UblkServer implements AutoCloseable {
     public static UblkServer start(BlockDevice device, Config config) {
         UblkControl ctrl = UblkControl.open();
         long features = ctrl.features();
-        boolean userCopy;
-        switch (config.copyMode) {
-            case USER:
-                if ((features & UBLK_F_USER_COPY) == 0) {
-                    ctrl.close();
-                    throw new UblkException("this kernel's ublk driver has no USER_COPY (Linux 6.5+); use --copy buffer");
-                }
-                userCopy = true;
-                break;
-            case BUFFER:
-                userCopy = false;
-                break;
-            default:
-                userCopy = (features & UBLK_F_USER_COPY) != 0;
+        boolean backendZeroCopy = config.lendRing && device.offersRegisteredBufferIo();
+        Copy copy;
+        try {
+            copy = chooseCopy(config.copyMode, features, backendZeroCopy, device.spec());
+        } catch (UblkException e) {
+            ctrl.close();
+            throw e;
         }
         if (config.queues < 1 || config.queues > UBLK_MAX_NR_QUEUES) {
             ctrl.close();
@@ -135,7 +187,8 @@ public final class UblkServer implements AutoCloseable {
             want.maxIoBufBytes = config.maxIoBytes;
             want.devId = config.id;
             want.ublksrvPid = LibC.getpid();
-            want.flags = (userCopy ? UBLK_F_USER_COPY : 0) | (config.recoverable ? UBLK_F_USER_RECOVERY : 0);
+            // QUIESCE (it needs USER_RECOVERY) lets 'ublk upgrade' hand the disk to a new server with nothing in flight
+            want.flags = flagsOf(copy) | (config.recoverable ? UBLK_F_USER_RECOVERY | (features & UBLK_F_QUIESCE) : 0);
             try {
                 info = ctrl.addDevice(want);
             } catch (RuntimeException e) {
@@ -145,7 +198,12 @@ public final class UblkServer implements AutoCloseable {
         }
         if (config.recover) {
             // The device keeps the data movement it was created with.
-            userCopy = (info.flags & UBLK_F_USER_COPY) != 0;
+            copy = copyOf(info.flags);
+            if (copy == Copy.ZERO && !backendZeroCopy) {
+                ctrl.close();
+                throw new UblkException("ublk device " + info.devId + " was created with zero copy: recover it with a backend that"
+                        + " can take it (file: on io_uring, --backend-ring shared)");
+            }
         }
         int id = info.devId;
         int charFd = -1;
@@ -175,7 +233,8 @@ public final class UblkServer implements AutoCloseable {
                         mask = 0;
                     }
                 }
-                queues[q] = new UblkQueue(id, q, config.depth, charFd, userCopy, maxIo, device, spin, mask, config.coopTaskrun,
+                queues[q] = new UblkQueue(id, q, config.depth, charFd, copy, config.forceBufRegFallback, maxIo, device, spin, mask,
+                        config.coopTaskrun,
                         config.fixedBuffers, config.lendRing, fetched);
                 threads[q] = new Thread(queues[q], "ublk" + id + "-q" + q);
                 threads[q].setDaemon(true);
@@ -195,7 +254,7 @@ public final class UblkServer implements AutoCloseable {
             if (config.ioScheduler != null && !config.recover) {
                 setIoScheduler(id, config.ioScheduler);
             }
-            return new UblkServer(device, config, ctrl, info, userCopy, charFd, queues, threads, masks);
+            return new UblkServer(device, config, ctrl, info, copy, charFd, queues, threads, masks);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             abandon(ctrl, id, charFd, threads, masks);
@@ -390,8 +449,18 @@ public final class UblkServer implements AutoCloseable {
         return info.queueDepth;
     }
 
-    public boolean userCopy() {
-        return userCopy;
+    /** How the device's data moves: zero copy, user copy or per-tag buffers. */
+    public Copy copy() {
+        return copy;
+    }
+
+    /** Requests whose buffer the kernel could not register for zero copy (registered by hand), summed over queues. */
+    public long manualRegistrations() {
+        long n = 0;
+        for (UblkQueue q : queues) {
+            n += q.stats().manualRegistrations;
+        }
+        return n;
     }
 
     public BlockDevice device() {
@@ -468,6 +537,17 @@ public final class UblkServer implements AutoCloseable {
         }
         closed = true;
         int id = info.devId;
+        if (handingOver) {
+            // the queues ended on ABORT after QUIESCE_DEV: let go of the disk, which waits for the next server
+            joinAll(threads, 30_000);
+            LibC.close(charFd);
+            ctrl.close();
+            if (cpuMasks != 0) {
+                UnsafeApi.freeMemory(cpuMasks);
+            }
+            device.close();
+            return;
+        }
         try (UblkControl stopper = UblkControl.open()) {
             // A separate control instance: ours may be busy in another thread.
             stopper.stopDevice(id);
@@ -482,6 +562,58 @@ public final class UblkServer implements AutoCloseable {
             UnsafeApi.freeMemory(cpuMasks);
         }
         device.close();
+    }
+
+    /**
+     * Grows the disk while it is served (UPDATE_SIZE): first the backend, then the kernel's capacity, which tells the
+     * disk's users (a mounted file system can then grow, e.g. with resize2fs).
+     *
+     * @throws UblkException with one line when the kernel, the backend or the size does not allow it
+     */
+    public synchronized void resize(long newBytes) {
+        try (UblkControl c = UblkControl.open()) {
+            if ((c.features() & UBLK_F_UPDATE_SIZE) == 0) {
+                throw new UblkException("this kernel's ublk driver cannot resize a live device (UPDATE_SIZE, Linux 6.14+)");
+            }
+            try {
+                device.grow(newBytes);
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                throw new UblkException("cannot grow ublk device " + id() + ": " + e.getMessage());
+            }
+            int r = c.updateSize(id(), newBytes >> 9);
+            if (r < 0) {
+                throw new UblkException("UPDATE_SIZE on ublk device " + id() + " failed: " + LibC.strerror(-r), -r);
+            }
+        }
+    }
+
+    /**
+     * Hands the disk over to a new server ('ublk upgrade'): QUIESCE_DEV waits until the I/O this server has is
+     * done and parks new I/O; the queues then end on ABORT, and {@link #close()} lets go of the device without
+     * stopping or deleting it, so that the new server takes it with START/END_USER_RECOVERY.
+     *
+     * @throws UblkException when the device was not made for it or in-flight I/O did not finish in time
+     */
+    public void handOver(long timeoutMs) {
+        if ((info.flags & UBLK_F_QUIESCE) == 0) {
+            throw new UblkException("ublk device " + id() + " cannot be handed over: it was made without --recoverable"
+                    + " or on a kernel without QUIESCE");
+        }
+        handingOver = true;
+        int r;
+        try (UblkControl c = UblkControl.open()) {
+            r = c.quiesce(id(), timeoutMs);
+        }
+        if (r < 0) {
+            handingOver = false;
+            throw new UblkException("QUIESCE_DEV on ublk device " + id() + " failed: " + LibC.strerror(-r)
+                    + (r == -Errno.EBUSY ? " (in-flight I/O did not finish within " + timeoutMs + " ms)" : ""), -r);
+        }
+    }
+
+    /** Whether {@link #handOver} succeeded: the device outlives this server. */
+    public boolean handedOver() {
+        return handingOver;
     }
 
     /** Whether {@code /dev/ublkb<id>} exists. */

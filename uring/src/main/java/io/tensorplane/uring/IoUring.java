@@ -284,6 +284,47 @@ public final class IoUring implements AutoCloseable {
         }
     }
 
+    /**
+     * Registers a table of {@code slots} empty fixed buffers, to be filled later: by the kernel (a ublk
+     * request's pages, registered automatically under the index its command names) or by
+     * {@link #updateBuffer(int, long, long)}. Replaces nothing: call it instead of {@link #registerBuffer}.
+     *
+     * @return 0 or a negative errno (EINVAL before Linux 5.19)
+     */
+    public int registerSparseBuffers(int slots) {
+        long reg = UnsafeApi.allocateMemory(RSRC_REGISTER_SIZE);
+        try {
+            UnsafeApi.setMemory(reg, RSRC_REGISTER_SIZE, (byte) 0);
+            UnsafeApi.putInt(reg + RSRC_REGISTER_NR, slots);
+            UnsafeApi.putInt(reg + RSRC_REGISTER_FLAGS, IORING_RSRC_REGISTER_SPARSE);
+            return LibC.ioUringRegister(ringFd, IORING_REGISTER_BUFFERS2, reg, RSRC_REGISTER_SIZE) < 0 ? -LibC.errno() : 0;
+        } finally {
+            UnsafeApi.freeMemory(reg);
+        }
+    }
+
+    /**
+     * Puts user memory into slot {@code index} of a buffer table made with {@link #registerSparseBuffers(int)}.
+     *
+     * @return 0 or a negative errno
+     */
+    public int updateBuffer(int index, long address, long length) {
+        long up = UnsafeApi.allocateMemory(RSRC_UPDATE2_SIZE + IOVEC_SIZE);
+        try {
+            long iov = up + RSRC_UPDATE2_SIZE;
+            UnsafeApi.setMemory(up, RSRC_UPDATE2_SIZE, (byte) 0);
+            UnsafeApi.putLong(iov, address);
+            UnsafeApi.putLong(iov + 8, length);
+            UnsafeApi.putInt(up + RSRC_UPDATE2_OFFSET, index);
+            UnsafeApi.putLong(up + RSRC_UPDATE2_DATA, iov);
+            UnsafeApi.putInt(up + RSRC_UPDATE2_NR, 1);
+            long r = LibC.ioUringRegister(ringFd, IORING_REGISTER_BUFFERS_UPDATE, up, RSRC_UPDATE2_SIZE);
+            return r < 0 ? -LibC.errno() : 0;
+        } finally {
+            UnsafeApi.freeMemory(up);
+        }
+    }
+
     /** Registers files so SQEs can name them by index with {@link IoUringLayout#IOSQE_FIXED_FILE}. */
     public void registerFiles(int... fds) {
         long arr = UnsafeApi.allocateMemory(4L * fds.length);

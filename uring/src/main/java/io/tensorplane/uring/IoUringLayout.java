@@ -118,6 +118,21 @@ public final class IoUringLayout {
     public static final int IORING_REGISTER_BUFFERS = 0;
     public static final int IORING_REGISTER_FILES = 2;
     public static final int IORING_REGISTER_PROBE = 8;
+    public static final int IORING_REGISTER_BUFFERS2 = 15;
+    public static final int IORING_REGISTER_BUFFERS_UPDATE = 16;
+    /** {@code io_uring_rsrc_register.flags}: a table of empty slots, filled later (by the kernel, or an update). */
+    public static final int IORING_RSRC_REGISTER_SPARSE = 1;
+
+    // struct io_uring_rsrc_register (32 bytes), for IORING_REGISTER_BUFFERS2
+    public static final int RSRC_REGISTER_SIZE = 32;
+    public static final int RSRC_REGISTER_NR = 0;       // __u32
+    public static final int RSRC_REGISTER_FLAGS = 4;    // __u32
+    public static final int RSRC_REGISTER_DATA = 16;    // __u64
+    // struct io_uring_rsrc_update2 (32 bytes), for IORING_REGISTER_BUFFERS_UPDATE
+    public static final int RSRC_UPDATE2_SIZE = 32;
+    public static final int RSRC_UPDATE2_OFFSET = 0;    // __u32
+    public static final int RSRC_UPDATE2_DATA = 8;      // __u64
+    public static final int RSRC_UPDATE2_NR = 24;       // __u32
 
     // struct io_uring_probe (16 bytes) followed by struct io_uring_probe_op (8 bytes) per opcode
     public static final int PROBE_SIZE = 16;

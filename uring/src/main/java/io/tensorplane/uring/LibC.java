@@ -123,6 +123,8 @@ public final class LibC {
 
     public static native int fallocate(int fd, int mode, long offset, long len);
 
+    public static native int ftruncate(int fd, long length);
+
     /** {@code ioctl(fd, request, arg)} with a pointer or integer argument. */
     public static native int ioctl(int fd, long request, long arg);
 

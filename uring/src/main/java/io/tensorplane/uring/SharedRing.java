@@ -28,4 +28,11 @@ public interface SharedRing {
      * {@code READ_FIXED}/{@code WRITE_FIXED}, or -1 if that memory is not registered with this ring.
      */
     int fixedBuffer(long address, int length);
+
+    /**
+     * The address io_uring knows fixed buffer {@code index} by, which {@code READ_FIXED}/{@code WRITE_FIXED} add a
+     * byte's offset to: 0 for memory the kernel registered (a ublk request's pages, see
+     * {@link io.tensorplane.engine.RegisteredBufferIo}), the memory's own address for user memory.
+     */
+    long fixedBufferAddress(int index);
 }

@@ -28,6 +28,22 @@ class IoUringLayoutTest {
         assertEquals(48, SQE_CMD);
     }
 
+    /** Printed from Debian's linux-libc-dev 7.3.4 {@code linux/io_uring.h} (the same since 5.19). */
+    @Test
+    void bufferTableStructsMatchHeader() {
+        assertEquals(15, IORING_REGISTER_BUFFERS2);
+        assertEquals(16, IORING_REGISTER_BUFFERS_UPDATE);
+        assertEquals(1, IORING_RSRC_REGISTER_SPARSE);
+        assertEquals(32, RSRC_REGISTER_SIZE);
+        assertEquals(0, RSRC_REGISTER_NR);
+        assertEquals(4, RSRC_REGISTER_FLAGS);
+        assertEquals(16, RSRC_REGISTER_DATA);
+        assertEquals(32, RSRC_UPDATE2_SIZE);
+        assertEquals(0, RSRC_UPDATE2_OFFSET);
+        assertEquals(8, RSRC_UPDATE2_DATA);
+        assertEquals(24, RSRC_UPDATE2_NR);
+    }
+
     @Test
     void cqeAndParamsMatchHeader() {
         assertEquals(16, CQE_SIZE);

@@ -76,6 +76,38 @@ class IoUringTest {
         }
     }
 
+    /** A sparse buffer table: a READ_FIXED into an empty slot fails, into a slot filled later it lands there. */
+    @Test
+    void sparseBufferTableSlotsAreFilledOneByOne(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("data");
+        Files.write(f, "0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
+        int fd = LibC.open(f.toString(), LibC.O_RDONLY, 0);
+        assertTrue(fd >= 0);
+        long buf = UnsafeApi.allocateMemory(4096);
+        try (IoUring ring = IoUring.create(4, 0, 0)) {
+            assertEquals(0, ring.registerSparseBuffers(8));
+            int[] res = new int[1];
+            IoUring.prepRwFixed(ring.nextSqe(), IoUringLayout.IORING_OP_READ_FIXED, fd, buf, 16, 0, 5, 1);
+            assertEquals(1, ring.submitAndWait(1));
+            ring.drainCompletions((ud, r, flags) -> res[0] = r);
+            assertEquals(-Errno.EFAULT, res[0], "slot 5 is still empty");
+            assertEquals(0, ring.updateBuffer(5, buf, 4096));
+            IoUring.prepRwFixed(ring.nextSqe(), IoUringLayout.IORING_OP_READ_FIXED, fd, buf + 100, 6, 10, 5, 2);
+            assertEquals(1, ring.submitAndWait(1));
+            ring.drainCompletions((ud, r, flags) -> res[0] = r);
+            assertEquals(6, res[0]);
+            byte[] got = new byte[6];
+            for (int i = 0; i < 6; i++) {
+                got[i] = UnsafeApi.getByte(buf + 100 + i);
+            }
+            assertEquals("abcdef", new String(got, StandardCharsets.US_ASCII));
+            assertTrue(ring.updateBuffer(8, buf, 4096) < 0, "slot 8 is past the table");
+        } finally {
+            UnsafeApi.freeMemory(buf);
+            LibC.close(fd);
+        }
+    }
+
     @Test
     void errnoIsReported() {
         int fd = LibC.open("/nonexistent/tensorplane", LibC.O_RDONLY, 0);

@@ -19,7 +19,6 @@ abstract class FileChannelBase implements IoChannel {
     final FileDevice device;
     final FileTarget target;
     final int fd;
-    final long size;
     final int blockSize;
     private final long alignMask;
 
@@ -27,7 +26,6 @@ abstract class FileChannelBase implements IoChannel {
         this.device = device;
         this.target = target;
         this.fd = target.fd;
-        this.size = target.size;
         this.blockSize = device.blockSize();
         this.alignMask = target.memoryAlignment - 1L;
     }
@@ -37,7 +35,8 @@ abstract class FileChannelBase implements IoChannel {
      * a write to a read-only target ({@code -EROFS}).
      */
     final int reject(long offset, long length, boolean writes) {
-        if (Bounds.invalid(offset, length, size, blockSize)) {
+        // the target's size, not a copy: a live resize grows it (a volatile load, a plain one on x86)
+        if (Bounds.invalid(offset, length, target.size, blockSize)) {
             return -Errno.EINVAL;
         }
         return writes && target.readOnly ? -Errno.EROFS : 0;
@@ -55,7 +54,7 @@ abstract class FileChannelBase implements IoChannel {
     final int shrunk(long offset) {
         if (SHRINK_SAID.compareAndSet(false, true)) {
             LOG.warning("file backend: '" + target.path + "' is now " + target.currentSize() + " bytes, smaller than the "
-                    + size + "-byte device it backs (it was shrunk while served): reads past its end fail with EIO");
+                    + target.size + "-byte device it backs (it was shrunk while served): reads past its end fail with EIO");
         }
         return -Errno.EIO;
     }

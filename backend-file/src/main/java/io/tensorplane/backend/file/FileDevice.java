@@ -64,6 +64,15 @@ public final class FileDevice implements BlockDevice {
     @Override public int blockSize() { return blockSize; }
     @Override public Capabilities capabilities() { return capabilities; }
 
+    /** A regular file is extended (sparse); a block device must have grown already. Whole blocks only. */
+    @Override
+    public void grow(long newBytes) {
+        if (newBytes % blockSize != 0) {
+            throw new IllegalArgumentException("the new size " + newBytes + " is not a multiple of the block size " + blockSize);
+        }
+        target.grow(newBytes);
+    }
+
     /** Whether the target was opened with {@code O_DIRECT}. */
     public boolean direct() {
         return target.direct;
@@ -82,6 +91,16 @@ public final class FileDevice implements BlockDevice {
     /** How this device's channels do their I/O: {@code io_uring} or {@code blocking}. */
     public String ioMode() {
         return useUring() ? "io_uring" : "blocking";
+    }
+
+    /**
+     * On a lent ring, channels read and write registered buffers by index: a ublk request's pages, zero copy. Their
+     * memory is as aligned as the block layer makes a disk's requests (512 bytes by default), so a target that needs
+     * more for {@code O_DIRECT} is not offered it (its channels bounce misaligned memory instead).
+     */
+    @Override
+    public boolean offersRegisteredBufferIo() {
+        return useUring() && target.memoryAlignment <= 512;
     }
 
     private boolean useUring() {

@@ -18,7 +18,8 @@ final class FileTarget {
     final boolean blockDevice;
     final boolean direct;
     final boolean readOnly;
-    final long size;
+    /** Volatile: a live resize ({@link #grow}) publishes the new size to the channels' threads. */
+    volatile long size;
     /** The smallest I/O the target takes: a block device's logical block size, O_DIRECT's offset alignment. */
     final int minBlockSize;
     final int physicalBlockSize;
@@ -155,6 +156,39 @@ final class FileTarget {
             return Long.parseLong(Files.readString(Path.of("/sys/dev/block/" + dev + "/" + attribute)).trim());
         } catch (IOException | RuntimeException e) {
             return 0;
+        }
+    }
+
+    /**
+     * Grows the target to {@code newBytes}: a regular file is extended (sparse), a block device must already be that
+     * large (grown underneath, e.g. a logical volume); then channels take I/O up to the new end.
+     */
+    synchronized void grow(long newBytes) {
+        if (newBytes < size) {
+            throw new IllegalArgumentException("'" + path + "' is " + size + " bytes; a live device only grows (asked for " + newBytes + ")");
+        }
+        if (readOnly) {
+            throw new IllegalArgumentException("'" + path + "' is read-only and cannot grow");
+        }
+        if (blockDevice) {
+            long now = blockDeviceSize();
+            if (now < newBytes) {
+                throw new IllegalArgumentException("block device '" + path + "' has " + now + " bytes, fewer than the " + newBytes
+                        + " asked for; grow it first");
+            }
+        } else if (currentSize() < newBytes && LibC.ftruncate(fd, newBytes) < 0) {
+            throw new IllegalArgumentException("cannot extend '" + path + "' to " + newBytes + " bytes: " + LibC.strerror(LibC.errno()));
+        }
+        size = newBytes;
+    }
+
+    private long blockDeviceSize() {
+        long arg = UnsafeApi.allocateMemory(8);
+        try {
+            UnsafeApi.putLong(arg, 0);
+            return LibC.ioctl(fd, LibC.BLKGETSIZE64, arg) < 0 ? -1 : UnsafeApi.getLong(arg);
+        } finally {
+            UnsafeApi.freeMemory(arg);
         }
     }
 

@@ -4,6 +4,7 @@ import static io.tensorplane.uring.IoUringLayout.*;
 
 import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoCompletion;
+import io.tensorplane.engine.RegisteredBufferIo;
 import io.tensorplane.uring.CqeHandler;
 import io.tensorplane.uring.ErrnoException;
 import io.tensorplane.uring.IoUring;
@@ -23,6 +24,9 @@ import org.agrona.UnsafeApi;
  * on. On a ring its thread lends it ({@link SharedRing}: a ublk queue's), the thread's own submit
  * pushes these SQEs with its commands and its reaping hands this channel its CQEs through a route.
  *
+ * <p>On a lent ring it also reads and writes buffers registered with that ring, by index
+ * ({@link RegisteredBufferIo}: a ublk request's own pages, zero copy), with {@code READ_FIXED}/{@code WRITE_FIXED}.
+ *
  * <p>Each I/O lives in a pre-allocated slot (parallel arrays that grow only at a new high-water mark
  * of I/O in flight): no allocation per I/O. Short transfers are continued where they stopped; a read
  * that meets the end of the file fails with EIO (the file shrank). Operations the kernel turns out
@@ -30,7 +34,7 @@ import org.agrona.UnsafeApi;
  * where {@code FALLOC_FL_ZERO_RANGE} is refused (tmpfs), writing zeros where hole punching is refused too
  * (vfat), the discard ioctl where the io_uring discard command is refused (Linux before 6.12).
  */
-final class UringFileChannel extends FileChannelBase implements CqeHandler {
+final class UringFileChannel extends FileChannelBase implements CqeHandler, RegisteredBufferIo {
     private static final Logger LOG = Logger.getLogger(FileDevice.class.getName());
     /** Entries of a channel's own ring; more I/O than this in flight just waits for SQ space at submit. */
     private static final int OWN_RING_ENTRIES = 256;
@@ -65,6 +69,8 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
     /** The memory the kernel transfers to or from: the caller's, or the slot's bounce buffer. */
     private long[] buffers = new long[INITIAL_SLOTS];
     private int[] rwFlags = new int[INITIAL_SLOTS];
+    /** The index of the registered buffer the slot's data is in ({@link RegisteredBufferIo}), or -1: at its address. */
+    private int[] registered = new int[INITIAL_SLOTS];
     /** CQEs still to come for the slot, and the first error among those that came. */
     private int[] pending = new int[INITIAL_SLOTS];
     private int[] errors = new int[INITIAL_SLOTS];
@@ -122,6 +128,7 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
         addresses[s] = address;
         buffers[s] = address;
         rwFlags[s] = 0;
+        registered[s] = -1;
         pending[s] = 1;
         errors[s] = 0;
         inFlight++;
@@ -140,6 +147,7 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
         addresses = Arrays.copyOf(addresses, n);
         buffers = Arrays.copyOf(buffers, n);
         rwFlags = Arrays.copyOf(rwFlags, n);
+        registered = Arrays.copyOf(registered, n);
         pending = Arrays.copyOf(pending, n);
         errors = Arrays.copyOf(errors, n);
         bounces = Arrays.copyOf(bounces, n);
@@ -198,6 +206,37 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
         submitTransfer(s);
     }
 
+    @Override
+    public RegisteredBufferIo registeredBufferIo() {
+        // only the ring's owner can register buffers with it: on a ring of our own there are none
+        return shared != null ? this : null;
+    }
+
+    @Override
+    public void readRegistered(long offset, int length, int bufIndex, IoCompletion completion, long tag) {
+        int r = reject(offset, length, false);
+        if (r != 0) {
+            completion.complete(tag, r);
+            return;
+        }
+        int s = slot(completion, tag, READ, offset, length, 0);
+        registered[s] = bufIndex;
+        submitTransfer(s);
+    }
+
+    @Override
+    public void writeRegistered(long offset, int length, int bufIndex, int flags, IoCompletion completion, long tag) {
+        int r = reject(offset, length, true);
+        if (r != 0) {
+            completion.complete(tag, r);
+            return;
+        }
+        int s = slot(completion, tag, WRITE, offset, length, 0);
+        registered[s] = bufIndex;
+        rwFlags[s] = (flags & FLAG_FUA) != 0 ? RWF_DSYNC : 0;
+        submitTransfer(s);
+    }
+
     private long bounce(int s, int length) {
         Bounce b = bounces[s];
         if (b == null) {
@@ -210,10 +249,17 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler {
     /** Submits what is left of a read or write (all of it, or the rest after a short transfer). */
     private void submitTransfer(int s) {
         int at = progress[s];
-        long buf = buffers[s] + at;
         int len = (int) lengths[s] - at;
         long sqe = sqe();
-        int fixed = shared == null ? -1 : shared.fixedBuffer(buf, len);
+        long buf;
+        int fixed;
+        if (registered[s] >= 0) {
+            fixed = registered[s];
+            buf = shared.fixedBufferAddress(fixed) + at;
+        } else {
+            buf = buffers[s] + at;
+            fixed = shared == null ? -1 : shared.fixedBuffer(buf, len);
+        }
         boolean read = ops[s] == READ;
         if (fixed >= 0) {
             IoUring.prepRwFixed(sqe, read ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED, fd, buf, len, offsets[s] + at, fixed, userData(s));

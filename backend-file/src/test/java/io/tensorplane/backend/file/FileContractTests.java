@@ -1,6 +1,8 @@
 package io.tensorplane.backend.file;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -9,7 +11,12 @@ import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.BlockDeviceContractTest;
 import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.Devices;
+import io.tensorplane.engine.Errno;
+import io.tensorplane.engine.Io;
 import io.tensorplane.engine.IoChannel;
+import io.tensorplane.engine.RegisteredBufferIo;
+import java.nio.ByteBuffer;
+import org.agrona.BufferUtil;
 import io.tensorplane.uring.IoUringProbe;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,6 +128,74 @@ class FileContractTests {
         @Test
         void channelCompletesThroughTheLender() {
             assertEquals(IoChannel.COMPLETES_THROUGH_HOST, io.channel().completionFd());
+        }
+
+        /**
+         * Zero copy's backend side: data named only by a slot of the lent ring's buffer table (as a ublk queue names a
+         * request's pages) is written to the file and read back into another slot; an empty slot fails with EFAULT,
+         * so the table, not an address, is what the channel used.
+         */
+        @Test
+        void readsAndWritesRegisteredBuffersByIndex() {
+            assertTrue(((LentDevice) device).inner.offersRegisteredBufferIo());
+            RegisteredBufferIo zc = io.channel().registeredBufferIo();
+            assertTrue(zc != null, "a channel on a lent ring offers registered-buffer I/O");
+            assertEquals(0, lent.ring.registerSparseBuffers(8));
+            int len = 128 * 1024;
+            ByteBuffer out = Io.pattern(len, 42);
+            ByteBuffer in = ByteBuffer.allocateDirect(len + 4096);
+            long inAddr = (BufferUtil.address(in) + 4095) & ~4095L;
+            long outAddr = BufferUtil.address(out);
+            assertEquals(0, lent.ring.updateBuffer(3, outAddr, len));
+            assertEquals(0, lent.ring.updateBuffer(5, inAddr, len));
+            lent.slotAddresses[3] = outAddr;
+            lent.slotAddresses[5] = inAddr;
+            int[] res = {Integer.MIN_VALUE};
+            zc.writeRegistered(3 * 4096L, len, 3, IoChannel.FLAG_FUA, (tag, r) -> res[0] = r, 7);
+            await(res);
+            assertEquals(len, res[0]);
+            res[0] = Integer.MIN_VALUE;
+            zc.readRegistered(3 * 4096L, len, 5, (tag, r) -> res[0] = r, 8);
+            await(res);
+            assertEquals(len, res[0]);
+            Io.assertSame(out, in.slice((int) (inAddr - BufferUtil.address(in)), len), len, "read back through slot 5");
+            res[0] = Integer.MIN_VALUE;
+            zc.readRegistered(0, 4096, 6, (tag, r) -> res[0] = r, 9);
+            await(res);
+            assertEquals(-Errno.EFAULT, res[0], "slot 6 is empty");
+            res[0] = Integer.MIN_VALUE;
+            zc.readRegistered(size, 4096, 5, (tag, r) -> res[0] = r, 10);
+            assertEquals(-Errno.EINVAL, res[0], "past the end: refused inline, as for read()");
+            assertEquals(0, io.channel().inFlight());
+        }
+
+        private void await(int[] res) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (res[0] == Integer.MIN_VALUE && System.nanoTime() < deadline) {
+                io.channel().poll();
+            }
+        }
+    }
+
+    @Test
+    void onlyChannelsOnALentRingOfferRegisteredBufferIo() throws Exception {
+        requireUring();
+        try (BlockDevice own = Devices.open("file:" + scratch("own-zc") + ",create=1M");
+             IoChannel ch = own.openChannel()) {
+            assertTrue(own.offersRegisteredBufferIo());
+            assertNull(ch.registeredBufferIo(), "no lent ring, no registered buffers");
+        }
+        try (BlockDevice blocking = Devices.open("file:" + scratch("blocking-zc") + ",create=1M,io=blocking");
+             IoChannel ch = blocking.openChannel()) {
+            assertFalse(blocking.offersRegisteredBufferIo());
+            assertNull(ch.registeredBufferIo());
+        }
+        // emulation decorators keep the default even over a file: they do not pass registered buffers on
+        for (String spec : new String[] {"mem:1M", "null:1M", "mem:1M,latency=10us", "file:" + scratch("lat-zc") + ",create=1M,latency=10us"}) {
+            try (BlockDevice d = Devices.open(spec); IoChannel ch = d.openChannel()) {
+                assertFalse(d.offersRegisteredBufferIo(), spec);
+                assertNull(ch.registeredBufferIo(), spec);
+            }
         }
     }
 

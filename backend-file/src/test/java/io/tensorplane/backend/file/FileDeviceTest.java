@@ -42,6 +42,36 @@ class FileDeviceTest {
         return "file:" + f + ",io=" + io + more;
     }
 
+    /**
+     * A live resize: an open channel takes I/O past the old end once the device has grown (through a fault decorator
+     * too), the file is extended, and shrinking or a partial block is refused with one line.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "blocking"})
+    void growsWhileChannelsAreOpen(String io) throws Exception {
+        requireIo(io);
+        Path f = dir.resolve("g.img");
+        try (BlockDevice dev = Devices.open(spec(f, io, ",create=1M,faults=0")); Io x = new Io(dev.openChannel())) {
+            ByteBuffer data = Io.pattern(4096, 3);
+            assertEquals(-Errno.EINVAL, x.write(1 << 20, 4096, data), "past the end before the resize");
+            dev.grow(4 << 20);
+            assertEquals(4 << 20, dev.sizeBytes());
+            assertEquals(4 << 20, Files.size(f));
+            assertEquals(4096, x.write((4 << 20) - 4096, 4096, data));
+            ByteBuffer in = Io.buffer(4096);
+            assertEquals(4096, x.read((4 << 20) - 4096, 4096, in));
+            Io.assertSame(data, in, 4096, "the new last block");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> dev.grow(2 << 20));
+            assertTrue(e.getMessage().contains("only grows"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> dev.grow((5 << 20) + 100));
+            assertTrue(e.getMessage().contains("multiple of the block size"), e.getMessage());
+        }
+        try (BlockDevice mem = Devices.open("mem:1M")) {
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> mem.grow(2 << 20));
+            assertEquals("'mem:1M' cannot be resized (the file backend can)", e.getMessage());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void dataIsInTheFileAtTheSameOffsets(String io) throws Exception {

@@ -38,6 +38,14 @@ final class LentRing implements ChannelHost, SharedRing, AutoCloseable {
         return address >= fixedBase && address + length <= fixedEnd ? 0 : -1;
     }
 
+    /** Slots filled with {@link IoUring#updateBuffer}: user memory, known to io_uring by its own address. */
+    final long[] slotAddresses = new long[16];
+
+    @Override
+    public long fixedBufferAddress(int index) {
+        return slotAddresses[index];
+    }
+
     /** What the owner's loop does: one submit of everything queued, then its reaping, dispatching by route. */
     int pump() {
         ring.submitAndReap();
@@ -62,6 +70,7 @@ final class LentRing implements ChannelHost, SharedRing, AutoCloseable {
             @Override public int poll() { return pump() + ch.poll(); }
             @Override public int inFlight() { return ch.inFlight(); }
             @Override public int completionFd() { return ch.completionFd(); }
+            @Override public io.tensorplane.engine.RegisteredBufferIo registeredBufferIo() { return ch.registeredBufferIo(); }
             @Override public void close() { ch.close(); }
         };
     }

@@ -28,8 +28,9 @@ record KernelVersion(int major, int minor, String release) {
         if (!atLeast(6, 5)) {
             return "ublk with per-tag buffers and recovery (user copy needs 6.5)";
         }
-        if (!atLeast(6, 15)) {
-            return "ublk with user copy and recovery (zero copy needs 6.15)";
+        if (!atLeast(6, 16)) {
+            // this server's zero copy has the kernel register each request's buffer (AUTO_BUF_REG, 6.16)
+            return "ublk with user copy and recovery (zero copy needs 6.16)";
         }
         return "ublk with user copy, recovery and zero copy";
     }

@@ -35,6 +35,7 @@ public final class FaultDevice implements BlockDevice {
 
     @Override public String spec() { return inner.spec(); }
     @Override public long sizeBytes() { return inner.sizeBytes(); }
+    @Override public void grow(long newBytes) { inner.grow(newBytes); }
     @Override public int blockSize() { return inner.blockSize(); }
     @Override public Capabilities capabilities() { return inner.capabilities(); }
     @Override public void close() { inner.close(); }
@@ -51,7 +52,6 @@ public final class FaultDevice implements BlockDevice {
     private final class Channel implements IoChannel {
         private final IoChannel inner;
         private final SplitMix64 random;
-        private final long size = sizeBytes();
         private final int blockSize = blockSize();
 
         Channel(IoChannel inner, SplitMix64 random) {
@@ -64,7 +64,7 @@ public final class FaultDevice implements BlockDevice {
         }
 
         private boolean bad(long offset, long length) {
-            return Bounds.invalid(offset, length, size, blockSize);
+            return Bounds.invalid(offset, length, sizeBytes(), blockSize); // not cached: the device may grow
         }
 
         @Override

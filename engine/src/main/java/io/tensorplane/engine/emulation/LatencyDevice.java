@@ -39,6 +39,7 @@ public final class LatencyDevice implements BlockDevice {
 
     @Override public String spec() { return inner.spec(); }
     @Override public long sizeBytes() { return inner.sizeBytes(); }
+    @Override public void grow(long newBytes) { inner.grow(newBytes); }
     @Override public int blockSize() { return inner.blockSize(); }
     @Override public Capabilities capabilities() { return inner.capabilities(); }
     @Override public void close() { inner.close(); }

@@ -62,6 +62,7 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
 
     @Override public String spec() { return inner.spec(); }
     @Override public long sizeBytes() { return inner.sizeBytes(); }
+    @Override public void grow(long newBytes) { inner.grow(newBytes); }
     @Override public int blockSize() { return inner.blockSize(); }
     @Override public Capabilities capabilities() { return inner.capabilities(); }
 

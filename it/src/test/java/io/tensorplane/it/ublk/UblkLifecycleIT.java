@@ -70,16 +70,24 @@ class UblkLifecycleIT {
         Ublk.del(guest, b);
     }
 
+    /**
+     * 'ublk del' of a device fio is driving: where the kernel has SAFE_STOP_DEV (7.3) it is refused with one line while
+     * fio keeps going, and 'del --force' stops it under fio; on 6.12 plain 'del' stops it (the kernel waits for fio).
+     * Either way fio ends with errors, the device goes and nothing hangs.
+     */
     @Test
     void delWhileFioRunsEndsFioAndRemovesTheDevice(Guest guest) {
         Ublk.Dev d = Ublk.add(guest, "--backend mem:256M --queues 2");
+        boolean safeStop = guest.kernelSeries().equals("7.3");
         String out = guest.runOk(String.join("\n",
                 "fio --name=load --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k --iodepth=32"
                         + " --time_based --runtime=120 --output=/tmp/load.out > /dev/null 2>&1 & fio=$!",
                 "sleep 4",
                 "kill -0 $fio || { echo 'fio ended early'; exit 1; }",
+                safeStop ? "timeout 60 " + Ublk.TP + " ublk del --id " + d.id() + " 2> /tmp/del.err; echo \"refused=$?\"; cat /tmp/del.err;"
+                        + " kill -0 $fio && echo 'fio still running'" : "true",
                 "start=$(date +%s)",
-                "timeout 60 " + Ublk.TP + " ublk del --id " + d.id() + "; echo \"del=$?\"",
+                "timeout 60 " + Ublk.TP + " ublk del " + (safeStop ? "--force " : "") + "--id " + d.id() + "; echo \"del=$?\"",
                 // fio must end on its own (errors), well before its 120 s run time
                 "for i in $(seq 1 300); do kill -0 $fio 2>/dev/null || break; sleep 0.1; done",
                 "if kill -0 $fio 2>/dev/null; then echo 'fio hangs'; kill -9 $fio; exit 1; fi",
@@ -87,6 +95,10 @@ class UblkLifecycleIT {
                 "echo \"took=$(( $(date +%s) - start ))\"",
                 "test -e " + d.path() + " && echo 'device still there' || echo 'device gone'"),
                 Duration.ofMinutes(3)).out();
+        if (safeStop) {
+            assertTrue(out.contains("refused=1") && out.contains("fio still running"), out);
+            assertTrue(out.contains("tensorplane: ublk device " + d.id() + " is in use (mounted, or open by a process)"), out);
+        }
         assertTrue(out.contains("del=0"), out);
         assertTrue(out.contains("device gone"), out);
         assertTrue(!out.contains("fio=0"), "fio should see I/O errors once the device is gone: " + out);
@@ -259,6 +271,8 @@ class UblkLifecycleIT {
         });
         Ublk.Dev recoverable = Ublk.add(guest, "--backend null:1G --recoverable");
         Ublk.Dev buffers = Ublk.add(guest, "--backend null:1G --copy buffer");
+        Ublk.Dev zero = Ublk.add(guest, "--backend file:/tmp/ublk-two.img,create=64M");
+        boolean seven = guest.kernelSeries().equals("7.3");
         String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
         Matcher m = Pattern.compile("(?s)\"id\"\\s*:\\s*(\\d+).*?\"flags\"\\s*:\\s*\\[([^\\]]*)\\]").matcher(list);
         Map<Integer, Set<String>> flags = new TreeMap<>();
@@ -271,13 +285,25 @@ class UblkLifecycleIT {
             }
             flags.put(Integer.parseInt(m.group(1)), f);
         }
-        assertEquals(2, flags.size(), list);
+        assertEquals(3, flags.size(), list);
         flags.forEach((id, f) -> f.forEach(name -> assertTrue(use.containsKey(name) || setByDriver.contains(name),
                 "device " + id + " carries " + name + ", which 'ublk features' says this server neither uses nor gets from the driver: "
                         + list)));
         // a device that asks for nothing carries exactly what the driver sets on every device
         assertEquals(setByDriver, flags.get(buffers.id()), list);
         assertTrue(flags.get(recoverable.id()).containsAll(Set.of("USER_COPY", "USER_RECOVERY")), list);
+        // zero copy where the kernel has it (the file backend), else user copy; 'ublk list' says which
+        assertEquals(seven, flags.get(zero.id()).containsAll(Set.of("SUPPORT_ZERO_COPY", "AUTO_BUF_REG")), list);
+        assertEquals(seven, flags.get(recoverable.id()).contains("QUIESCE"), list);
+        String human = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(human.lines().anyMatch(l -> l.startsWith(zero.id() + " ") && l.contains(seven ? " zero " : " user ")), human);
+        assertTrue(human.lines().anyMatch(l -> l.startsWith(buffers.id() + " ") && l.contains(" buffer ")), human);
+        if (!seven) {
+            // 6.12 has neither QUIESCE nor UPDATE_SIZE: the live operations say so in one line
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk upgrade --id " + recoverable.id(), Duration.ofSeconds(60)), "has no QUIESCE");
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk resize --id " + zero.id() + " --size 128M", Duration.ofSeconds(60)),
+                    "cannot resize a live device");
+        }
         // (the devices go in cleanUp's 'ublk del --all')
     }
 }

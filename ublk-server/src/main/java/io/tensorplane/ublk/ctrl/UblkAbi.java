@@ -39,11 +39,31 @@ public final class UblkAbi {
     public static final int UBLK_U_CMD_GET_DEV_INFO2 = ior(0x12, CtrlCmd.SIZE);
     public static final int UBLK_U_CMD_GET_FEATURES = ior(0x13, CtrlCmd.SIZE);
     public static final int UBLK_U_CMD_DEL_DEV_ASYNC = ior(0x14, CtrlCmd.SIZE);
+    /** UPDATE_SIZE (UBLK_F_UPDATE_SIZE): the new size in sectors in data[0]. */
+    public static final int UBLK_U_CMD_UPDATE_SIZE = iowr(0x15, CtrlCmd.SIZE);
+    /** QUIESCE_DEV (UBLK_F_QUIESCE): data[0] = how long to wait for in-flight I/O, in ms. */
+    public static final int UBLK_U_CMD_QUIESCE_DEV = iowr(0x16, CtrlCmd.SIZE);
+    /** TRY_STOP_DEV (UBLK_F_SAFE_STOP_DEV): stop only if nobody has the disk open (else EBUSY). */
+    public static final int UBLK_U_CMD_TRY_STOP_DEV = iowr(0x17, CtrlCmd.SIZE);
 
     // ---- I/O commands on /dev/ublkcN (struct ublksrv_io_cmd, 16 bytes) ----
     public static final int UBLK_U_IO_FETCH_REQ = iowr(0x20, IoCmd.SIZE);
     public static final int UBLK_U_IO_COMMIT_AND_FETCH_REQ = iowr(0x21, IoCmd.SIZE);
     public static final int UBLK_U_IO_NEED_GET_DATA = iowr(0x22, IoCmd.SIZE);
+    /** Registers a request's pages in the ring's buffer table at index {@code addr} (zero copy, by hand). */
+    public static final int UBLK_U_IO_REGISTER_IO_BUF = iowr(0x23, IoCmd.SIZE);
+    public static final int UBLK_U_IO_UNREGISTER_IO_BUF = iowr(0x24, IoCmd.SIZE);
+
+    /**
+     * {@code struct ublk_auto_buf_reg.flags} (in bits 16-23 of a FETCH/COMMIT SQE's addr): when the kernel cannot
+     * register the request's buffer, deliver the request with {@link #UBLK_IO_F_NEED_REG_BUF} instead of failing it.
+     */
+    public static final int UBLK_AUTO_BUF_REG_FALLBACK = 1;
+
+    /** The SQE addr of FETCH/COMMIT with UBLK_F_AUTO_BUF_REG: register the request's buffer at {@code index}. */
+    public static long autoBufReg(int index, int flags) {
+        return (index & 0xffffL) | ((long) (flags & 0xff) << 16);
+    }
 
     /** Result of an I/O command's completion: a request is ready. */
     public static final int UBLK_IO_RES_OK = 0;
@@ -127,6 +147,11 @@ public final class UblkAbi {
     public static final int UBLK_IO_F_FUA = 1 << 13;
     public static final int UBLK_IO_F_NOUNMAP = 1 << 15;
     public static final int UBLK_IO_F_SWAP = 1 << 16;
+    /** Automatic buffer registration failed (with {@link #UBLK_AUTO_BUF_REG_FALLBACK}): register it by hand. */
+    public static final int UBLK_IO_F_NEED_REG_BUF = 1 << 17;
+    public static final int UBLK_IO_F_INTEGRITY = 1 << 18;
+    /** The request's pages lie in a shared-memory buffer registered with REG_BUF (addr = index and offset). */
+    public static final int UBLK_IO_F_SHMEM_ZC = 1 << 19;
 
     // ---- ublk_param_basic.attrs ----
     public static final int UBLK_ATTR_READ_ONLY = 1 << 0;

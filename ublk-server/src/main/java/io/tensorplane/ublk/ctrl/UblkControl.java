@@ -185,6 +185,26 @@ public final class UblkControl implements AutoCloseable {
         return command(UBLK_U_CMD_DEL_DEV, devId, -1, 0, 0, 0);
     }
 
+    /** UPDATE_SIZE (UBLK_F_UPDATE_SIZE): the disk's capacity becomes {@code sectors}; the kernel tells its users. */
+    public int updateSize(int devId, long sectors) {
+        return command(UBLK_U_CMD_UPDATE_SIZE, devId, -1, 0, 0, sectors);
+    }
+
+    /**
+     * QUIESCE_DEV (a device made with UBLK_F_QUIESCE): new I/O waits, the server finishes what it has, then its
+     * queues' commands complete with ABORT; the disk stays for START/END_USER_RECOVERY by another server.
+     *
+     * @return 0, or -EBUSY when in-flight I/O did not finish within {@code timeoutMs}, or another negative errno
+     */
+    public int quiesce(int devId, long timeoutMs) {
+        return command(UBLK_U_CMD_QUIESCE_DEV, devId, -1, 0, 0, timeoutMs);
+    }
+
+    /** TRY_STOP_DEV (UBLK_F_SAFE_STOP_DEV): STOP_DEV only if nobody has the disk open, else -EBUSY. */
+    public int tryStopDevice(int devId) {
+        return command(UBLK_U_CMD_TRY_STOP_DEV, devId, -1, 0, 0, 0);
+    }
+
     public int startUserRecovery(int devId) {
         return command(UBLK_U_CMD_START_USER_RECOVERY, devId, -1, 0, 0, 0);
     }

@@ -7,6 +7,7 @@ import io.tensorplane.engine.ChannelHost;
 import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
+import io.tensorplane.engine.RegisteredBufferIo;
 import io.tensorplane.ublk.ctrl.IoCmd;
 import io.tensorplane.ublk.ctrl.IoDesc;
 import io.tensorplane.ublk.ctrl.UblkControl;
@@ -48,7 +49,11 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private final int qId;
     private final int depth;
     private final int charFd;
+    private final Copy copy;
     private final boolean userCopy;
+    private final boolean zeroCopy;
+    /** Test aid: ask the kernel to register request buffers where it cannot, so every request takes the fallback. */
+    private final boolean forceRegFallback;
     private final int maxIoBytes;
     private final BlockDevice device;
     private final long spinNanos;
@@ -64,6 +69,9 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private long bufs;
     private long bufBytes;
     private final int[] tagOp;
+    /** Zero copy: the tag's request buffer was registered by hand (UBLK_IO_F_NEED_REG_BUF) at {@link #manualIndex}. */
+    private final boolean[] tagManual;
+    private RegisteredBufferIo zc;
     private int finished;                // tags whose command ended (ABORT or error): not re-fetched
     private final boolean fixedBuffers;
     private final boolean lendRing;
@@ -80,14 +88,17 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
      * @param cpuMask   address of a CPU mask of {@code UblkControl.CPU_MASK_BYTES} to pin to, or 0
      * @param fetched   counted down once this queue has submitted FETCH_REQ for every tag (or failed)
      */
-    public UblkQueue(int devId, int qId, int depth, int charFd, boolean userCopy, int maxIoBytes,
+    public UblkQueue(int devId, int qId, int depth, int charFd, Copy copy, boolean forceRegFallback, int maxIoBytes,
                      BlockDevice device, long spinNanos, long cpuMask, boolean coopTaskrun, boolean fixedBuffers,
                      boolean lendRing, CountDownLatch fetched) {
         this.devId = devId;
         this.qId = qId;
         this.depth = depth;
         this.charFd = charFd;
-        this.userCopy = userCopy;
+        this.copy = copy;
+        this.userCopy = copy == Copy.USER;
+        this.zeroCopy = copy == Copy.ZERO;
+        this.forceRegFallback = forceRegFallback;
         this.maxIoBytes = maxIoBytes;
         this.device = device;
         this.spinNanos = spinNanos;
@@ -97,6 +108,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         this.fixedBuffers = fixedBuffers;
         this.lendRing = lendRing;
         this.tagOp = new int[depth];
+        this.tagManual = new boolean[depth];
     }
 
     public int queueId() {
@@ -145,8 +157,9 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             descs = 0;
             throw new ErrnoException("mmap of /dev/ublkc" + devId + " queue " + qId + " descriptors", LibC.errno());
         }
-        bufBytes = (long) depth * maxIoBytes;
-        bufs = LibC.mmap(0, bufBytes, LibC.PROT_READ | LibC.PROT_WRITE,
+        // With zero copy the data never passes through this process: no per-tag buffers.
+        bufBytes = zeroCopy ? 0 : (long) depth * maxIoBytes;
+        bufs = zeroCopy ? 0 : LibC.mmap(0, bufBytes, LibC.PROT_READ | LibC.PROT_WRITE,
                 LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0);
         if (bufs == LibC.MAP_FAILED) {
             bufs = 0;
@@ -160,12 +173,26 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         // Room for a command and a backend I/O (two for a write-zeroes done as two linked fallocates) per tag.
         ring = IoUring.create(2 * depth, 4 * depth, flags);
         ring.registerFiles(charFd);
-        if (fixedBuffers && ring.registerBuffer(bufs, bufBytes) == 0) {
+        if (zeroCopy) {
+            // Slot t: where the kernel registers tag t's request (AUTO_BUF_REG); slot depth + t: where we register it
+            // by hand when the kernel could not (UBLK_IO_F_NEED_REG_BUF).
+            int r = ring.registerSparseBuffers(2 * depth);
+            if (r < 0) {
+                throw new ErrnoException("io_uring_register(BUFFERS2, sparse) for zero copy on queue " + qId, -r);
+            }
+        } else if (fixedBuffers && ring.registerBuffer(bufs, bufBytes) == 0) {
             lender.fixedBase = bufs;
             lender.fixedEnd = bufs + bufBytes;
         }
         channel = device.openChannel(lendRing ? lender : ChannelHost.NONE);
         backendFd = channel.completionFd();
+        if (zeroCopy) {
+            zc = channel.registeredBufferIo();
+            if (zc == null) {
+                throw new IllegalStateException("backend '" + device.spec() + "' offered zero copy but its channel on queue "
+                        + qId + " cannot read or write registered buffers");
+            }
+        }
         for (int tag = 0; tag < depth; tag++) {
             queueCommand(UBLK_U_IO_FETCH_REQ, tag, -1);
         }
@@ -262,6 +289,10 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             }
             return;
         }
+        if (userData >= REGISTER) {
+            onBufferCommand(userData, res);
+            return;
+        }
         onCommand((int) userData, res);
     }
 
@@ -289,12 +320,23 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private void handle(int tag) {
         long d = descs + (long) tag * IoDesc.SIZE;
         int opFlags = UnsafeApi.getInt(d + IoDesc.OP_FLAGS);
-        long sectors = UnsafeApi.getInt(d + IoDesc.NR_SECTORS) & 0xffffffffL;
-        long offset = UnsafeApi.getLong(d + IoDesc.START_SECTOR) << 9;
         int op = opFlags & 0xff;
         tagOp[tag] = op;
         stats.requests++;
         stats.ops[op & (OPS - 1)]++;
+        if (zeroCopy && (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE)) {
+            if ((opFlags & UBLK_IO_F_NEED_REG_BUF) != 0) {
+                // The kernel could not register the request's pages (UBLK_AUTO_BUF_REG_FALLBACK): do it by hand,
+                // then dispatch when that completes.
+                stats.manualRegistrations++;
+                bufferCommand(UBLK_U_IO_REGISTER_IO_BUF, tag, REGISTER);
+                return;
+            }
+            dispatchZeroCopy(tag, tag);
+            return;
+        }
+        long sectors = UnsafeApi.getInt(d + IoDesc.NR_SECTORS) & 0xffffffffL;
+        long offset = UnsafeApi.getLong(d + IoDesc.START_SECTOR) << 9;
         long buf = bufs + (long) tag * maxIoBytes;
         switch (op) {
             case UBLK_IO_OP_READ: {
@@ -336,11 +378,66 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         }
     }
 
+    /** A zero-copy read or write: the backend moves the data between the device and registered buffer {@code index}. */
+    private void dispatchZeroCopy(int tag, int index) {
+        long d = descs + (long) tag * IoDesc.SIZE;
+        int opFlags = UnsafeApi.getInt(d + IoDesc.OP_FLAGS);
+        long sectors = UnsafeApi.getInt(d + IoDesc.NR_SECTORS) & 0xffffffffL;
+        long offset = UnsafeApi.getLong(d + IoDesc.START_SECTOR) << 9;
+        int len = (int) (sectors << 9);
+        if (len > maxIoBytes) {
+            complete(tag, -Errno.EINVAL);
+        } else if ((opFlags & 0xff) == UBLK_IO_OP_READ) {
+            zc.readRegistered(offset, len, index, this, tag);
+        } else {
+            zc.writeRegistered(offset, len, index, (opFlags & UBLK_IO_F_FUA) != 0 ? IoChannel.FLAG_FUA : 0, this, tag);
+        }
+    }
+
+    /** REGISTER_IO_BUF or UNREGISTER_IO_BUF of tag's request at its by-hand slot (depth + tag). */
+    private void bufferCommand(int cmdOp, int tag, long kind) {
+        long sqe = ring.nextSqe();
+        while (sqe == 0) {
+            submit(0);
+            sqe = ring.nextSqe();
+        }
+        IoUring.prepUringCmd(sqe, 0, true, cmdOp, kind | tag);
+        long c = sqe + IoUringLayout.SQE_CMD;
+        UnsafeApi.putShort(c + IoCmd.Q_ID, (short) qId);
+        UnsafeApi.putShort(c + IoCmd.TAG, (short) tag);
+        UnsafeApi.putLong(c + IoCmd.ADDR, manualIndex(tag));
+    }
+
+    private int manualIndex(int tag) {
+        return depth + tag;
+    }
+
+    private void onBufferCommand(long userData, int res) {
+        int tag = (int) (userData & 0xffff);
+        if ((userData & KIND_MASK) == REGISTER) {
+            if (res < 0) {
+                stats.errors++;
+                commit(tag, res);
+                return;
+            }
+            tagManual[tag] = true;
+            dispatchZeroCopy(tag, manualIndex(tag));
+        } else if (res < 0) {
+            // the request completes anyway once it is committed; the slot stays taken until the ring goes
+            stats.errors++;
+        }
+    }
+
     /** The engine finished the request of {@code tag} (inline or from poll()). */
     @Override
     public void complete(long tag, int result) {
         int t = (int) tag;
         int res = result;
+        if (tagManual[t]) {
+            // before the commit in the same batch: the request completes once both are done
+            tagManual[t] = false;
+            bufferCommand(UBLK_U_IO_UNREGISTER_IO_BUF, t, UNREGISTER);
+        }
         if (res > 0 && userCopy && tagOp[t] == UBLK_IO_OP_READ) {
             long n = LibC.pwrite(charFd, bufs + (long) t * maxIoBytes, res, IoDesc.userCopyOffset(qId, t));
             if (n != res) {
@@ -369,11 +466,22 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         UnsafeApi.putShort(c + IoCmd.Q_ID, (short) qId);
         UnsafeApi.putShort(c + IoCmd.TAG, (short) tag);
         UnsafeApi.putInt(c + IoCmd.RESULT, result);
-        UnsafeApi.putLong(c + IoCmd.ADDR, userCopy ? 0 : bufs + (long) tag * maxIoBytes);
+        if (zeroCopy) {
+            // AUTO_BUF_REG: the kernel registers the next request's pages at slot 'tag' (in sqe->addr; the command's
+            // addr stays 0), or, failing that, says so in the descriptor instead of failing the request.
+            UnsafeApi.putLong(sqe + IoUringLayout.SQE_ADDR,
+                    autoBufReg(forceRegFallback ? 2 * depth + tag : tag, UBLK_AUTO_BUF_REG_FALLBACK));
+        } else {
+            UnsafeApi.putLong(c + IoCmd.ADDR, userCopy ? 0 : bufs + (long) tag * maxIoBytes);
+        }
     }
 
     /** User data of the poll on the backend's descriptor: above every tag, in route 0. */
     private static final long WATCH = 0xffff_ffffL;
+    /** User data of REGISTER_IO_BUF / UNREGISTER_IO_BUF (route 0, above WATCH), with the tag in the low bits. */
+    private static final long REGISTER = 1L << 32;
+    private static final long UNREGISTER = 2L << 32;
+    private static final long KIND_MASK = 3L << 32;
 
     /** What the queue lends the backend: its ring, routes into its reaping, its registered buffers. */
     private final class Lender implements ChannelHost, SharedRing {
@@ -403,7 +511,13 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
 
         @Override
         public int fixedBuffer(long address, int length) {
-            return address >= fixedBase && address + length <= fixedEnd ? 0 : -1;
+            return fixedEnd != 0 && address >= fixedBase && address + length <= fixedEnd ? 0 : -1;
+        }
+
+        @Override
+        public long fixedBufferAddress(int index) {
+            // the only buffers registered by index are requests' pages, which io_uring addresses from 0
+            return 0;
         }
     }
 
@@ -438,6 +552,11 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         return backendFd == IoChannel.COMPLETES_THROUGH_HOST ? "shared" : backendFd >= 0 ? "own" : "none";
     }
 
+    /** How this queue moves data. */
+    public Copy copy() {
+        return copy;
+    }
+
     /** Whether setUp succeeded and the loop ran. */
     public boolean started() {
         return started;
@@ -449,6 +568,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         public long errors;
         public long enters;
         public long waits;
+        /** Zero copy: requests whose buffer the kernel could not register, registered by hand instead. */
+        public long manualRegistrations;
         /** Requests per UBLK_IO_OP_* (READ, WRITE, FLUSH, DISCARD, WRITE_SAME, WRITE_ZEROES). */
         public final long[] ops = new long[OPS];
     }

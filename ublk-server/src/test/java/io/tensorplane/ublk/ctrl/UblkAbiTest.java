@@ -121,6 +121,22 @@ class UblkAbiTest {
         assertEquals(0xc0107522, UblkAbi.UBLK_U_IO_NEED_GET_DATA);
     }
 
+    /** Values printed by a C program compiled against Debian's linux-libc-dev 7.3.4 {@code linux/ublk_cmd.h}. */
+    @Test
+    void commandNumbersOf73MatchHeader() {
+        assertEquals(3223352597L, UblkAbi.UBLK_U_CMD_UPDATE_SIZE & 0xffffffffL);
+        assertEquals(3223352598L, UblkAbi.UBLK_U_CMD_QUIESCE_DEV & 0xffffffffL);
+        assertEquals(3223352599L, UblkAbi.UBLK_U_CMD_TRY_STOP_DEV & 0xffffffffL);
+        assertEquals(3222304035L, UblkAbi.UBLK_U_IO_REGISTER_IO_BUF & 0xffffffffL);
+        assertEquals(3222304036L, UblkAbi.UBLK_U_IO_UNREGISTER_IO_BUF & 0xffffffffL);
+        assertEquals(131072, UblkAbi.UBLK_IO_F_NEED_REG_BUF);
+        assertEquals(524288, UblkAbi.UBLK_IO_F_SHMEM_ZC);
+        assertEquals(1, UblkAbi.UBLK_AUTO_BUF_REG_FALLBACK);
+        // ublk_auto_buf_reg_to_sqe_addr(): index in bits 0-15, flags in bits 16-23
+        assertEquals(0x1_0007L, UblkAbi.autoBufReg(7, UblkAbi.UBLK_AUTO_BUF_REG_FALLBACK));
+        assertEquals(0xffffL, UblkAbi.autoBufReg(0xffff, 0));
+    }
+
     @Test
     void offsetsAndFlagsMatchHeader() {
         assertEquals(0x80000000L, UblkAbi.UBLKSRV_IO_BUF_OFFSET);
