@@ -14,7 +14,9 @@
 # path is measured in ROUNDS interleaved rounds and each point keeps its best, the same rule for the kernel's paths and
 # ours), DEVICES (default "slow fast"), BENCH_QDS (default "1 16 64 128"), BENCH_RW (default "randread randwrite"),
 # PATHS (default "dev loop cublk ublk nvmet tpnvmf"; also "ublkown": ublk with --backend-ring own, "ublkbuf": ublk with
-# --copy buffer, "ublkuser": ublk with --copy user; "ublk" is --copy auto, zero copy where the kernel has it), UBLK_ADD_ARGS (default "--queues 1 --depth 128"), UBLKSRV (path
+# --copy buffer, "ublkuser": ublk with --copy user; "ublk" is --copy auto, zero copy where the kernel has it; "ublknull",
+# "ublknullbuf", "cublknull": the null backend with --copy auto / buffer and the C server's null target, all compared
+# with the null_blk disk itself), UBLK_ADD_ARGS (default "--queues 1 --depth 128"), UBLKSRV (path
 # of a C ublk server's `ublk` binary, ublksrv's; its row is left out without it), FIO_CPUS (default 0), SERVER_CPUS
 # (CPUs of the Tensorplane servers, default 1).
 set -uo pipefail
@@ -38,7 +40,7 @@ paths=${PATHS:-dev loop cublk ublk nvmet tpnvmf}
 add_args=${UBLK_ADD_ARGS:---queues 1 --depth 128}
 export FIO_CPUS=${FIO_CPUS-0}
 server_cpus=${SERVER_CPUS-1}
-[ -n "${UBLKSRV:-}" ] && [ -x "$UBLKSRV" ] || paths=${paths//cublk/}
+[ -n "${UBLKSRV:-}" ] && [ -x "$UBLKSRV" ] || { paths=${paths//cublknull/}; paths=${paths//cublk/}; }
 K_NQN=nqn.2026-01.io.tensorplane:bench-nvmet
 T_NQN=nqn.2026-01.io.tensorplane:bench-file
 
@@ -58,7 +60,7 @@ cleanup() {
   nvme disconnect-all >/dev/null 2>&1
   [ -n "${tpid:-}" ] && kill "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null
   for d in $devices; do kernel_nvmet_stop "$K_NQN-$d" 4421 >/dev/null 2>&1; done
-  tp ublk del --all >/dev/null 2>&1
+  tp ublk del --all --force >/dev/null 2>&1
   [ -n "${UBLKSRV:-}" ] && "$UBLKSRV" del -a >/dev/null 2>&1
   losetup -D 2>/dev/null
 }
@@ -92,6 +94,17 @@ for d in $devices; do
         DEV[$d,$p]=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$o")
         COPY[$p]=$(sed -n 's/.*"copy":"\([^"]*\)".*/\1/p' <<<"$o")
         echo "file-bench: ublk on /dev/$d: $o" >&2 ;;
+      ublknull|ublknullbuf)
+        copy=auto; [ "$p" = ublknullbuf ] && copy=buffer
+        # shellcheck disable=SC2086
+        o=$(tp ublk add --backend null:16G $add_args ${pin[0]:+--no-pin} --copy "$copy") || { echo "file-bench: ublk add failed" >&2; exit 1; }
+        DEV[$d,$p]=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$o")
+        COPY[$p]=$(sed -n 's/.*"copy":"\([^"]*\)".*/\1/p' <<<"$o")
+        echo "file-bench: ublk null: $o" >&2 ;;
+      cublknull)
+        o=$("$UBLKSRV" add -t null -q 1 -d 128) || { echo "file-bench: $UBLKSRV add -t null failed: $o" >&2; exit 1; }
+        DEV[$d,$p]=/dev/ublkb$(sed -n 's/.*dev id \([0-9]*\).*/\1/p' <<<"$o" | head -n 1)
+        [ -b "${DEV[$d,$p]}" ] || { echo "file-bench: no ublk device from: $o" >&2; exit 1; } ;;
       nvmet)
         kernel_nvmet_start "$K_NQN-$d" "/dev/$d" 4421 127.0.0.1 || exit 1
         DEV[$d,$p]=$(nvme_connect_tcp "$K_NQN-$d" 4421 127.0.0.1) || exit 1 ;;
@@ -101,7 +114,7 @@ for d in $devices; do
 done
 # warm the servers' JIT before measuring
 for d in $devices; do
-  for p in ublk ublkown ublkbuf ublkuser tpnvmf; do
+  for p in ublk ublkown ublkbuf ublkuser ublknull ublknullbuf tpnvmf; do
     [ -n "${DEV[$d,$p]:-}" ] && fio_point "${DEV[$d,$p]}" randrw 32 6 >/dev/null
   done
 done
@@ -129,6 +142,9 @@ name() {
     ublkown) echo "Tensorplane ublk, backend on a ring of its own (--backend-ring own, copy ${COPY[ublkown]:-?})" ;;
     ublkbuf) echo "Tensorplane ublk, per-tag buffers the kernel copies (--copy buffer)" ;;
     ublkuser) echo "Tensorplane ublk, user copy (--copy user: pread/pwrite on /dev/ublkcN)" ;;
+    ublknull) echo "Tensorplane ublk, backend null:16G (--copy auto: ${COPY[ublknull]:-?})" ;;
+    ublknullbuf) echo "Tensorplane ublk, backend null:16G, per-tag buffers (--copy buffer)" ;;
+    cublknull) echo "C ublk server, null target (1 queue, depth 128)" ;;
     nvmet) echo "kernel nvmet-tcp exporting it" ;; tpnvmf) echo "Tensorplane NVMe/TCP, file:DEV,direct" ;;
   esac
 }

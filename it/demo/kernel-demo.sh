@@ -19,7 +19,7 @@ tp ublk features
 step "An engine device (mem:512M, sparse RAM) becomes a Linux block device"
 show tp ublk add --backend mem:512M
 dev=/dev/ublkb0
-trap 'umount /mnt/tp 2>/dev/null || true; tp ublk del --all >/dev/null 2>&1 || true' EXIT
+trap 'umount /mnt/tp 2>/dev/null || true; tp ublk del --all --force >/dev/null 2>&1 || true' EXIT
 show lsblk "$dev"
 
 step "ext4 on it: write files, unmount, fsck, mount again, compare checksums"

@@ -37,7 +37,10 @@ final class ControlSocket implements AutoCloseable {
 
     /** Listens on device {@code id}'s socket; {@code handler} turns a request line into a reply line. */
     static ControlSocket listen(int id, Function<String, String> handler) throws IOException {
-        Path p = path(id);
+        return listen(path(id), id, handler);
+    }
+
+    static ControlSocket listen(Path p, int id, Function<String, String> handler) throws IOException {
         Files.createDirectories(p.getParent());
         Files.deleteIfExists(p); // a dead server's
         ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -84,7 +87,10 @@ final class ControlSocket implements AutoCloseable {
      * @throws UblkException when no server listens there
      */
     static String ask(int id, String request) {
-        Path p = path(id);
+        return ask(path(id), id, request);
+    }
+
+    static String ask(Path p, int id, String request) {
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(p))) {
             c.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
             return readLine(c);

@@ -79,7 +79,7 @@ final class Ublk {
     /** Removes whatever ublk devices are left (after a failed test), best effort. */
     static void cleanUp(Guest guest) {
         guest.run("umount -l /mnt/ublk 2>/dev/null; pkill -9 fio 2>/dev/null; "
-                + TP + " ublk del --all >/dev/null 2>&1; true", Duration.ofSeconds(120));
+                + TP + " ublk del --all --force >/dev/null 2>&1; true", Duration.ofSeconds(120));
     }
 
     /** The server's state file (JSON with counters, refreshed every second). */
