@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             NvmfCommand.class,
             ServeCommand.class, // "serve --config": today the config file describes an NVMe/TCP target
             BenchCommand.class,
+            TraceCommand.class,
             DemoCommand.class,
         })
 public final class Main implements Runnable {

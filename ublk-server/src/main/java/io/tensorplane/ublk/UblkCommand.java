@@ -115,6 +115,9 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--log", paramLabel = "PATH", description = "Log file of the background server (default: in the state directory).")
         Path log;
 
+        @Option(names = "--trace", paramLabel = "DIR", description = "Record every I/O into this new directory (the same as ,trace=DIR in the spec; see 'tensorplane trace').")
+        String trace;
+
         @Option(names = "--recoverable", description = "UBLK_F_USER_RECOVERY: if the server dies, the disk stays (I/O waits) until 'ublk recover' starts a new one.")
         boolean recoverable;
 
@@ -141,6 +144,10 @@ public final class UblkCommand implements Runnable {
                 case "buffer": mode = UblkServer.CopyMode.BUFFER; break;
                 default:
                     throw new CommandLine.ParameterException(spec.commandLine(), "--copy must be auto, user or buffer");
+            }
+            if (trace != null) {
+                backend = backend + ",trace=" + trace; // the background server gets it in --backend
+                trace = null;
             }
             // Check what can be checked before a background server is started, so errors come from here.
             io.tensorplane.engine.DeviceSpec.parse(backend);

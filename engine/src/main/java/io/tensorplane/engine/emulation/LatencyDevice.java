@@ -53,7 +53,7 @@ public final class LatencyDevice implements BlockDevice {
         return new Channel(inner.openChannel(host), new SplitMix64(~seed, stream));
     }
 
-    private final class Channel implements IoChannel, IoCompletion {
+    private final class Channel implements IoChannel, IoCompletion, EmulatedLatency {
         private final IoChannel inner;
         private final SplitMix64 random;
         private final long jitter = model.jitterNanos();
@@ -69,6 +69,7 @@ public final class LatencyDevice implements BlockDevice {
         private int[] heap = new int[INITIAL_SLOTS];
         private int heapSize;
         private int inFlight;
+        private long lastLatency;
 
         Channel(IoChannel inner, SplitMix64 random) {
             this.inner = inner;
@@ -90,6 +91,7 @@ public final class LatencyDevice implements BlockDevice {
             }
             done[s] = completion;
             tags[s] = tag;
+            lastLatency = latency;
             due[s] = System.nanoTime() + latency;
             inFlight++;
             return s;
@@ -205,6 +207,11 @@ public final class LatencyDevice implements BlockDevice {
         @Override
         public int inFlight() {
             return inFlight;
+        }
+
+        @Override
+        public long lastEmulatedNanos() {
+            return lastLatency;
         }
 
         @Override
