@@ -1,7 +1,6 @@
 package io.tensorplane.cli;
 
 import io.tensorplane.nvmf.NvmfCommand;
-import io.tensorplane.nvmf.ServeCommand;
 import io.tensorplane.ublk.UblkCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             UblkCommand.class,
             NvmfCommand.class,
-            ServeCommand.class, // "serve --config": today the config file describes an NVMe/TCP target
+            DaemonCommand.class, // "serve --config": devices, ublk exports, an NVMe/TCP target, metrics
             BenchCommand.class,
             TraceCommand.class,
             DemoCommand.class,
