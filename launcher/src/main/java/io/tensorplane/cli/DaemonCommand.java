@@ -24,13 +24,20 @@ import picocli.CommandLine.Spec;
  * ({@link DaemonConfig}); SIGHUP re-reads it and applies what can change live; SIGTERM drains and tears
  * down in order. A plain NVMe/TCP target file, or the target's options alone, serve as {@code nvmf serve}.
  */
-@Command(name = "serve",
-        description = {"Serve devices through ublk and NVMe/TCP at once, with metrics, as described by --config FILE",
-            "(YAML or JSON: devices, their ublk exports, an nvmf target, metrics; see README). SIGHUP re-reads the file",
-            "and applies what can change live (devices, ublk exports, subsystems, namespaces); SIGTERM stops in order.",
-            "A file with only an NVMe/TCP target (docs/nvmf.md), or the target's options alone, work as 'nvmf serve'."})
+@Command(name = "serve")
 public final class DaemonCommand implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger("io.tensorplane.daemon");
+
+    /**
+     * The help text. Set after the mixin is added (see {@link Main#commandLine()}): picocli lets a mixin's own
+     * {@code @Command} description, here the target's, replace the one of the command that mixes it in.
+     */
+    static final String[] DESCRIPTION = {
+        "Serve devices through ublk and NVMe/TCP at once, with metrics, as described by --config FILE (YAML or JSON:"
+            + " devices, their ublk exports, an nvmf target, metrics; see README). SIGHUP re-reads the file and applies"
+            + " what can change live (devices, ublk exports, subsystems, namespaces); SIGTERM stops in order.",
+        "A file with only an NVMe/TCP target (docs/nvmf.md), or the target's options alone, work as 'nvmf serve'; the"
+            + " target's options below also apply over the file's nvmf section."};
 
     @Spec
     CommandSpec spec;

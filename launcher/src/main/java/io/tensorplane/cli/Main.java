@@ -25,6 +25,7 @@ public final class Main implements Runnable {
     /** The configured command line; tests use it to run verbs in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.getSubcommands().get("serve").getCommandSpec().usageMessage().description(DaemonCommand.DESCRIPTION);
         // A wrong verb or option: one clear line and exit code 2, no usage wall, no stack trace.
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();

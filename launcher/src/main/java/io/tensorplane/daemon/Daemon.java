@@ -10,6 +10,8 @@ import io.tensorplane.engine.metrics.MetricsServer;
 import io.tensorplane.nvmf.NvmfTarget;
 import io.tensorplane.nvmf.TargetConfig;
 import io.tensorplane.ublk.UblkServer;
+import io.tensorplane.ublk.ctrl.UblkControl;
+import io.tensorplane.uring.LibC;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,6 +64,11 @@ public final class Daemon implements AutoCloseable {
 
     /** Brings up a validated configuration; on failure closes what it started and rethrows. */
     public static Daemon start(DaemonConfig cfg) throws InterruptedException {
+        for (Map.Entry<String, DaemonConfig.DeviceConfig> e : cfg.devices.entrySet()) {
+            if (e.getValue().ublk != null) {
+                requireUblk("devices." + e.getKey() + ".ublk");
+            }
+        }
         Daemon d = new Daemon();
         try {
             for (Map.Entry<String, DaemonConfig.DeviceConfig> e : cfg.devices.entrySet()) {
@@ -73,6 +80,9 @@ public final class Daemon implements AutoCloseable {
                 LOG.info("metrics on http://" + cfg.metrics.address + ":" + d.metrics.port() + "/metrics");
             }
             if (cfg.nvmf != null) {
+                for (TargetConfig.SubsystemConfig sc : cfg.nvmf.subsystems) {
+                    pinNsids(sc);
+                }
                 d.nvmf = NvmfTarget.start(cfg.nvmf, d.shared);
                 d.nvmfConfig = cfg.nvmf;
             }
@@ -88,11 +98,31 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes each namespace's NSID into its entry, so that the applied configuration keeps them when a
+     * namespace before them is removed live (a positional NSID would shift).
+     */
+    private static void pinNsids(TargetConfig.SubsystemConfig sc) {
+        for (Map.Entry<Integer, TargetConfig.NamespaceConfig> e : DaemonConfig.byNsid(sc).entrySet()) {
+            e.getValue().nsid = e.getKey();
+        }
+    }
+
     private void open(String name, DaemonConfig.DeviceConfig c) {
         BlockDevice dev = Metrics.meter(Devices.open(c.fullSpec()), name);
         devices.put(name, new Running(name, c, dev));
         shared.put(name, dev);
         LOG.info("device " + name + ": " + Devices.describe(dev));
+    }
+
+    /** What a ublk export needs of this machine, checked before anything starts. */
+    private static void requireUblk(String field) {
+        if (!UblkControl.driverLoaded()) {
+            throw new IllegalArgumentException(field + ": the kernel's ublk driver is not loaded: run 'modprobe ublk_drv' as root");
+        }
+        if (LibC.geteuid() != 0) {
+            throw new IllegalArgumentException(field + ": ublk needs root: run with sudo");
+        }
     }
 
     private void export(Running r, DaemonConfig.UblkConfig u) {
@@ -276,7 +306,11 @@ public final class Daemon implements AutoCloseable {
         }
         nvmfAdditions.forEach(Runnable::run);
         for (Map.Entry<Running, DaemonConfig.UblkConfig> e : addedExports.entrySet()) {
-            apply(refused, "devices." + e.getKey().name + ".ublk", () -> export(e.getKey(), e.getValue()));
+            String field = "devices." + e.getKey().name + ".ublk";
+            apply(refused, field, () -> {
+                requireUblk(field);
+                export(e.getKey(), e.getValue());
+            });
         }
         return refused;
     }
@@ -327,6 +361,7 @@ public final class Daemon implements AutoCloseable {
             if (old == null) {
                 additions.add(() -> {
                     try {
+                        pinNsids(s);
                         nvmf.addSubsystem(s);
                         nvmfConfig.subsystems.add(s);
                     } catch (RuntimeException e) {
