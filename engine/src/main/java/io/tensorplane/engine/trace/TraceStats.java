@@ -159,6 +159,7 @@ public final class TraceStats {
                 int k = (int) Math.min(m - 1, a / width);
                 long b = Math.min(time, (k + 1) * width);
                 area[k] += (double) depth * (b - a);
+                max[k] = Math.max(max[k], depth); // held into this interval
                 a = b;
             }
             last = time;
