@@ -95,7 +95,8 @@ public final class DaemonCommand implements Callable<Integer> {
                 out.flush();
             }
         } finally {
-            LOG.info("stopping: ublk exports, then the NVMe/TCP target, then the devices, then metrics");
+            System.err.printf("%1$tF %1$tT.%1$tL INFO stopping: ublk exports, then the NVMe/TCP target, then the devices, then metrics%n",
+                    System.currentTimeMillis());
             daemon.close();
             // Not through java.util.logging: its own shutdown hook may already have closed the handlers.
             System.err.printf("%1$tF %1$tT.%1$tL INFO daemon: stopped%n", System.currentTimeMillis());

@@ -448,27 +448,30 @@ public final class Daemon implements AutoCloseable {
         for (Running r : devices.values()) {
             if (r.ublk != null) {
                 try {
-                    unexport(r);
+                    String path = r.ublk.blockPath();
+                    r.ublk.close();
+                    r.ublk = null;
+                    say("INFO", "device " + r.name + ": ublk export " + path + " removed");
                 } catch (RuntimeException e) {
-                    LOG.warning("device " + r.name + ": removing the ublk export failed: " + e.getMessage());
+                    say("WARNING", "device " + r.name + ": removing the ublk export failed: " + e.getMessage());
                 }
             }
         }
         if (nvmf != null) {
             try {
                 nvmf.close();
-                LOG.info("nvmf target stopped");
+                say("INFO", "nvmf target stopped");
             } catch (RuntimeException e) {
-                LOG.warning("stopping the nvmf target failed: " + e.getMessage());
+                say("WARNING", "stopping the nvmf target failed: " + e.getMessage());
             }
             nvmf = null;
         }
         for (Running r : devices.values()) {
             try {
                 r.device.close();
-                LOG.info("device " + r.name + " closed");
+                say("INFO", "device " + r.name + " closed");
             } catch (RuntimeException e) {
-                LOG.warning("device " + r.name + ": closing failed: " + e.getMessage());
+                say("WARNING", "device " + r.name + ": closing failed: " + e.getMessage());
             }
         }
         devices.clear();
@@ -476,7 +479,17 @@ public final class Daemon implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
             metrics = null;
+            say("INFO", "metrics endpoint closed");
         }
+    }
+
+    /**
+     * A line on stderr in the log's format, not through java.util.logging: on SIGTERM its own shutdown hook
+     * closes the handlers while this teardown runs, and the lines would be lost.
+     */
+    private static void say(String level, String message) {
+        System.err.printf("%1$tF %1$tT.%1$tL %2$s %3$s%n", System.currentTimeMillis(), level, message);
+        System.err.flush();
     }
 
     /** A shared device as one front door sees it: everything passes through, except that closing is the daemon's. */

@@ -75,13 +75,14 @@ class UblkDaemonIT {
     @Test
     @Order(1)
     void aBadFileFailsBeforeAnythingStarts(Guest guest) {
-        guest.runOk("sed 's/- device: slow/- device: slow2/' " + CONFIG + " > /tmp/bad.yaml");
+        // (its own trace directory: the running daemon's is in use, and would be the first thing refused)
+        guest.runOk("sed -e 's/- device: slow/- device: slow2/' -e 's#tensorplane-disk1.trace#bad.trace#' " + CONFIG + " > /tmp/bad.yaml");
         ExecResult r = Ublk.tp(guest, "serve --config /tmp/bad.yaml", Duration.ofMinutes(2));
         assertEquals(1, r.exitCode(), r.toString());
         assertEquals("tensorplane: config /tmp/bad.yaml: nvmf.subsystems[0].namespaces[1].device: no device named 'slow2' (devices: disk1, slow)",
                 r.stderr().strip());
         assertEquals("", r.stdout().strip(), "nothing was served");
-        guest.runOk("test $(ls /dev/ublkb* | wc -l) -eq 1", Duration.ofSeconds(10)); // only the daemon's own
+        guest.runOk("test $(ls /dev/ublkb* | wc -l) -eq 1 && ! test -e /var/tmp/bad.trace", Duration.ofSeconds(10)); // only the daemon's own
     }
 
     @Test
