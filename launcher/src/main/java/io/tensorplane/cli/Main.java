@@ -1,5 +1,7 @@
 package io.tensorplane.cli;
 
+import io.tensorplane.dpu.preflight.PreflightCommand;
+import io.tensorplane.dpu.profile.ProfileCommand;
 import io.tensorplane.nvmf.NvmfCommand;
 import io.tensorplane.ublk.UblkCommand;
 import picocli.CommandLine;
@@ -12,6 +14,8 @@ import picocli.CommandLine.Command;
             UblkCommand.class,
             NvmfCommand.class,
             DaemonCommand.class, // "serve --config": devices, ublk exports, an NVMe/TCP target, metrics
+            ProfileCommand.class,
+            PreflightCommand.class,
             BenchCommand.class,
             TraceCommand.class,
             DemoCommand.class,
