@@ -4,7 +4,7 @@
 #   fio 4 KiB randread, io_uring, O_DIRECT, QD 1 / 16 / 128, against
 #     1. kernel null_blk (/dev/nullb0)                       — the ceiling
 #     2. kernel nvmet-tcp over loopback, null_blk namespace  — the kernel's NVMe/TCP target + host
-# Run it in the test bed:   it/testbed/run-in-vm it/bench/baseline.sh
+# Run it in the test bed:   it/testbed/run-in-vm [--kernel 7.3|6.12] it/bench/baseline.sh   (default kernel 7.3)
 # Environment: FIO_RUNTIME (seconds per point, default 8), NVME_CONNECT_OPTS (extra `nvme connect` options),
 #              BASELINE_RW (default randread). Prints a Markdown table; also writes it to $TP_OUT/baseline.md.
 set -uo pipefail

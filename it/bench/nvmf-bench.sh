@@ -3,8 +3,8 @@
 # host, against Tensorplane's target (null and mem namespaces) and, in the same run with the same `nvme connect`
 # options, the kernel's nvmet-tcp with a null_blk namespace. Prints a Markdown table (IOPS, mean latency, ratios).
 #
-#   TENSORPLANE_VM_TCG=multi it/testbed/run-in-vm --timeout 1500 it/bench/nvmf-bench.sh [VAR=value]...
-#   (in the QEMU test bed; results in $TP_OUT). The mem namespace is written end to end before it is measured.
+#   TENSORPLANE_VM_TCG=multi it/testbed/run-in-vm [--kernel 7.3|6.12] --timeout 1500 it/bench/nvmf-bench.sh [VAR=value]...
+#   (in the QEMU test bed, default kernel 7.3; results in $TP_OUT). The mem namespace is written end to end before it is measured.
 #
 # Settings (environment variables or VAR=value arguments): FIO_RUNTIME (seconds per point, default 8), WARMUP (seconds of QD128 randread per Tensorplane namespace
 # before measuring, default 15: the JVM compiles its hot paths), CONNECT_OPTS (extra `nvme connect` options for both
@@ -88,6 +88,8 @@ iops() { awk '{print $1}' <<<"$1"; }
 lat() { awk '{print $2}' <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 {
+  echo "kernel $(uname -r), $(nproc) vCPU; fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point; nvme connect options: ${CONNECT_OPTS:-(defaults)}"
+  echo
   echo "| workload | target | QD1 IOPS | QD1 lat µs | QD16 IOPS | QD16 lat µs | QD128 IOPS | QD128 lat µs | QD128 IOPS vs nvmet | QD1 lat vs nvmet |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
   for rw in randread randwrite; do

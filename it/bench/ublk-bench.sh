@@ -3,7 +3,8 @@
 # with the null and mem backends, beside the kernel's null_blk measured in the same run.
 # Prints IOPS, mean latency and the ratio to null_blk for each point, as a Markdown table.
 #
-# Run it in the test bed:   TENSORPLANE_VM_TCG=multi it/testbed/run-in-vm it/bench/ublk-bench.sh
+# Run it in the test bed:   TENSORPLANE_VM_TCG=multi it/testbed/run-in-vm [--kernel 7.3|6.12] it/bench/ublk-bench.sh
+# (default kernel 7.3; the table's header names the kernel)
 # mem devices are written end to end before they are measured (steady state, not first-touch page faults).
 # Environment:
 #   FIO_RUNTIME       seconds per point (default 8)

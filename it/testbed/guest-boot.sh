@@ -22,7 +22,7 @@ if [ -z "${TP_SHARE:-}" ] || [ ! -f "$TP_SHARE/.testbed/env" ]; then
 fi
 # shellcheck disable=SC1091
 . "$TP_SHARE/.testbed/env"
-export TP_REPO TP_SHARE TP_OUT=$TP_SHARE TP_JAR TP_KVER TP_MODE=vm
+export TP_REPO TP_SHARE TP_OUT=$TP_SHARE TP_JAR TP_KVER TP_KSERIES TP_UAPI_INCLUDE TP_MODE=vm
 [ -n "${TP_JAVA_HOME:-}" ] && export JAVA_HOME=$TP_JAVA_HOME PATH=$TP_JAVA_HOME/bin:$PATH
 # Filesystems the tests use; loading them now costs little and avoids any autoload surprise.
 [ -n "${TP_PRELOAD:-}" ] && modprobe -q -a $TP_PRELOAD

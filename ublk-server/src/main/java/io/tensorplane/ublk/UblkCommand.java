@@ -87,7 +87,7 @@ public final class UblkCommand implements Runnable {
         boolean foreground;
 
         @Option(names = "--copy", paramLabel = "auto|user|buffer",
-                description = "Data movement: user = pread/pwrite on /dev/ublkcN (USER_COPY), buffer = per-tag buffers, auto = user when available (default: ${DEFAULT-VALUE}).")
+                description = "Data movement: buffer = per-tag buffers the kernel copies into, user = pread/pwrite on /dev/ublkcN (USER_COPY, Linux 6.5+), auto = the fastest: buffer (default: ${DEFAULT-VALUE}).")
         String copy = "auto";
 
         @Option(names = "--spin-us", paramLabel = "US", description = "Poll this long for new requests before sleeping in the kernel (default: ${DEFAULT-VALUE}).")
@@ -559,7 +559,8 @@ public final class UblkCommand implements Runnable {
 
     // ------------------------------------------------------------------ features
 
-    @Command(name = "features", mixinStandardHelpOptions = true, description = "Show the kernel ublk driver's feature bits, decoded.")
+    @Command(name = "features", mixinStandardHelpOptions = true,
+            description = "Show the kernel ublk driver's feature bits by name, and which of them this server uses.")
     public static final class Features implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -573,21 +574,45 @@ public final class UblkCommand implements Runnable {
             try (UblkControl ctrl = UblkControl.open()) {
                 bits = ctrl.features();
             }
+            List<String> lacking = new ArrayList<>();
+            for (int b = 0; b < FEATURE_NAMES.length; b++) {
+                if ((bits & (1L << b)) == 0) {
+                    lacking.add(FEATURE_NAMES[b]);
+                }
+            }
+            String copy = "per-tag buffers (the kernel copies; no system call per I/O)";
             PrintWriter out = out(spec);
             if (json) {
                 ObjectNode n = ServerState.JSON.createObjectNode();
                 n.put("features", String.format("0x%x", bits));
                 ArrayNode a = n.putArray("names");
                 featureNames(bits).forEach(a::add);
+                ArrayNode detail = n.putArray("bits");
+                for (int b = 0; b < 64; b++) {
+                    if ((bits & (1L << b)) != 0) {
+                        detail.addObject().put("bit", b).put("name", featureNames(1L << b).get(0))
+                                .put("server_use", ServerFeatures.use(b)).put("set_by_driver", ServerFeatures.setByDriver(b));
+                    }
+                }
+                ArrayNode l = n.putArray("not_offered");
+                lacking.forEach(l::add);
+                n.put("copy_auto", copy);
                 out.println(n);
                 return 0;
             }
             out.printf("ublk driver features: 0x%x%n", bits);
-            for (String name : featureNames(bits)) {
-                out.println("  " + name);
+            out.printf("  %-3s  %-24s  %s%n", "BIT", "FEATURE", "USED BY THIS SERVER");
+            for (int b = 0; b < 64; b++) {
+                if ((bits & (1L << b)) != 0) {
+                    String use = ServerFeatures.use(b);
+                    out.printf("  %3d  %-24s  %s%s%n", b, featureNames(1L << b).get(0), use == null ? "no" : "yes: " + use,
+                            ServerFeatures.setByDriver(b) ? " (the driver sets it on every device)" : "");
+                }
             }
-            out.println("data movement used by 'ublk add --copy auto': "
-                    + ((bits & UBLK_F_USER_COPY) != 0 ? "user copy (pread/pwrite on /dev/ublkcN)" : "per-tag buffers"));
+            if (!lacking.isEmpty()) {
+                out.println("not offered by this kernel: " + String.join(" ", lacking));
+            }
+            out.println("data movement used by 'ublk add --copy auto': " + copy);
             return 0;
         }
     }

@@ -310,8 +310,8 @@ public final class Profiles {
         require(s.nvmf.maxQueueSize >= 2 && s.nvmf.maxIoQueues >= 1, name, "nvmf.maxQueueSize must be at least 2 and maxIoQueues at least 1");
         return new Profile(name, s.version, s.description == null ? "" : s.description.trim(), l.source(), s.target.arch,
                 hk, data, snapCpus, snapRunning, scaledFrom, data.length, s.ublk.depth, s.nvmf.maxIoQueues, s.nvmf.maxQueueSize,
-                s.nvmf.bind.iface, bindAddress, s.nvmf.bind.port,
-                s.metrics.iface, metricsAddress, s.metrics.port,
+                hasAddress(s.nvmf.bind) ? null : s.nvmf.bind.iface, bindAddress, s.nvmf.bind.port,
+                hasAddress(s.metrics) ? null : s.metrics.iface, metricsAddress, s.metrics.port,
                 os, snapMem, heap, direct, overhead, memoryMax, hugepageSize, s.hugepages.snap, memlock,
                 Map.copyOf(doors), List.copyOf(jvm), List.copyOf(misfits));
     }
@@ -343,6 +343,10 @@ public final class Profiles {
             return null;
         }
         return v4.orElse(addrs.get(0));
+    }
+
+    private static boolean hasAddress(ProfileSpec.Endpoint e) {
+        return e.address != null && !e.address.isBlank();
     }
 
     private static long scaled(String size, String key, double factor, long floor) {

@@ -31,6 +31,7 @@ final class AgentGuest implements Guest {
 
     private final String name;
     private final Testbed.Mode mode;
+    private String kernelRelease;
     private final Process process;
     private final Path share;
     private final Path ctl;
@@ -49,7 +50,12 @@ final class AgentGuest implements Guest {
         this.hostLog = hostLog;
     }
 
-    static AgentGuest start(String name, Testbed.Mode mode, String init, String arch) {
+    /**
+     * Boots a guest: on kernel {@code series} with the {@code envFile} that {@code prepare --kernel series} wrote (both
+     * null: run-in-vm prepares, as for arm64), {@code init} "" or "systemd", {@code arch} "", "amd64" or "arm64".
+     * Native mode: the agent runs on this host.
+     */
+    static AgentGuest start(String name, Testbed.Mode mode, String series, Path envFile, String init, String arch) {
         Path repo = Testbed.repoRoot();
         Path share = Testbed.targetDir().resolve("testbed").resolve(name);
         Path console = Testbed.consoleLogOf(name);
@@ -64,19 +70,26 @@ final class AgentGuest implements Guest {
             ProcessBuilder pb;
             if (mode == Testbed.Mode.VM) {
                 cmd.add(repo.resolve("it/testbed/run-in-vm").toString());
-                cmd.addAll(List.of("--agent", "--out", share.toString(), "--log", console.toString(),
+                cmd.add("--agent");
+                if (series != null) {
+                    cmd.addAll(List.of("--kernel", series));
+                }
+                cmd.addAll(List.of("--out", share.toString(), "--log", console.toString(),
                         "--java-home", System.getProperty("java.home"),
                         "--mem", System.getProperty("tensorplane.testbed.mem", "3G")));
                 pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(hostLog.toFile());
-                String env = Testbed.preparedEnvFile();
-                if (env != null && !arch.equals("arm64")) {
-                    pb.environment().put("TENSORPLANE_PREPARED", env);
+                if (envFile != null) {
+                    pb.environment().put("TENSORPLANE_PREPARED", envFile.toString());
                 }
                 if (!init.isEmpty()) {
                     pb.environment().put("TENSORPLANE_VM_INIT", init);
                 }
                 if (!arch.isEmpty()) {
                     pb.environment().put("TENSORPLANE_VM_ARCH", arch);
+                }
+                if (arch.equals("arm64")) {
+                    // a small card's shape: the bluefield3 profile scaled to it keeps 1 housekeeping and 3 data CPUs
+                    pb.environment().put("TENSORPLANE_VM_SMP", "4");
                 }
             } else {
                 Files.createDirectories(share.resolve(".testbed/cmd"));
@@ -177,6 +190,15 @@ final class AgentGuest implements Guest {
     @Override
     public Testbed.Mode mode() {
         return mode;
+    }
+
+    /** Asked of the guest itself once ({@code uname -r}), whichever kernel and architecture it runs. */
+    @Override
+    public synchronized String kernelRelease() {
+        if (kernelRelease == null) {
+            kernelRelease = mode == Testbed.Mode.NATIVE ? Testbed.hostKernelRelease() : runOk("uname -r").out();
+        }
+        return kernelRelease;
     }
 
     /** Appends a note (e.g. a failed test's name and the guest's dmesg) to {@code testbed-logs/<name>.failures.log}. */

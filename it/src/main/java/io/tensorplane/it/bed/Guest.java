@@ -2,6 +2,8 @@ package io.tensorplane.it.bed;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A Linux machine with the real kernel features (ublk, NVMe/TCP host and target) in which tests run commands as root:
@@ -10,7 +12,9 @@ import java.time.Duration;
  * <p>Each command is a bash script run in the repository root with {@code it/testbed/guest-lib.sh} sourced, so its
  * helpers ({@code tp_modprobe}, {@code kernel_nvmet_start}, {@code fio_point}, ...) are at hand. Environment:
  * {@code TP_REPO} (repository root, the same path as on the host), {@code TP_JAR} (the launcher's shaded jar),
- * {@code TP_SHARE} / {@code TP_OUT} (a directory the host sees as {@link #share()}), {@code TP_MODE} (vm|native).
+ * {@code TP_SHARE} / {@code TP_OUT} (a directory the host sees as {@link #share()}), {@code TP_MODE} (vm|native),
+ * {@code TP_KVER} / {@code TP_KSERIES} (the guest kernel's release and series, in VM mode), {@code TP_UAPI_INCLUDE}
+ * (a folder with that kernel's UAPI headers, {@code linux/ublk_cmd.h} ..., where the bed has them; else empty).
  * Commands run one after the other; start long-lived servers with {@link #spawn}.
  */
 public interface Guest extends AutoCloseable {
@@ -88,6 +92,15 @@ public interface Guest extends AutoCloseable {
 
     /** VM or NATIVE. */
     Testbed.Mode mode();
+
+    /** The running kernel's release ({@code uname -r}), e.g. {@code 7.3.4+deb13-amd64}. */
+    String kernelRelease();
+
+    /** The running kernel's series: its release's first two numbers, e.g. {@code 7.3} or {@code 6.12}. */
+    default String kernelSeries() {
+        Matcher m = Pattern.compile("^(\\d+\\.\\d+)").matcher(kernelRelease());
+        return m.find() ? m.group(1) : kernelRelease();
+    }
 
     /** The repository root (the same path in the guest, as {@code $TP_REPO}). */
     default Path repoRoot() {

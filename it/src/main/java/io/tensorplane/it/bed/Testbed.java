@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>System properties: {@code tensorplane.testbed} = {@code vm | native | auto} (default auto: native only when run
  * as root on a host whose own kernel can load ublk_drv, null_blk, nvme-tcp and nvmet-tcp, else vm);
- * {@code tensorplane.testbed.mem} (guest RAM, default 3G); {@code tensorplane.testbed.bootTimeout} (seconds,
+ * {@code tensorplane.testbed.kernel} (the kernel series of guests whose class names none: 7.3 or 6.12; default the
+ * environment's {@code TENSORPLANE_KERNEL_SERIES}, else 7.3); {@code tensorplane.testbed.mem} (guest RAM, default 3G); {@code tensorplane.testbed.bootTimeout} (seconds,
  * default 300); {@code tensorplane.repo} (repository root; found from the working directory otherwise);
  * {@code tensorplane.it.target} (where logs go; default {@code <repo>/it/target}).
  */
@@ -26,16 +29,15 @@ public final class Testbed {
 
     /** Where commands run. */
     public enum Mode {
-        /** In a QEMU guest running Debian's Linux 6.12 (the default on hosts without the modules). */
+        /** In a QEMU guest running Debian's Linux 7.3 or 6.12 (the default on hosts without the modules). */
         VM,
         /** On this host, as root (its kernel must have the modules). */
         NATIVE
     }
 
     private static final Object LOCK = new Object();
+    private static final Map<String, Path> PREPARED = new HashMap<>();
     private static Mode mode;
-    private static boolean prepared;
-    private static String envFile;
 
     private Testbed() {
     }
@@ -87,20 +89,44 @@ public final class Testbed {
         return targetDir().resolve("testbed-logs").resolve(name + ".log");
     }
 
+    /** Kernel series the bed can boot ({@code it/testbed/prepare --kernel}). */
+    public static final List<String> KERNEL_SERIES = List.of("7.3", "6.12");
+
     /**
-     * Prepares the bed once per JVM ({@code it/testbed/prepare}: host packages, kernel download, initramfs) and boots a
-     * guest named {@code name} (used for its log and share directory). Throws {@link TestbedException} saying why
-     * when anything fails.
+     * The kernel series for a class that asks for {@code requested} ({@link TestbedTest#kernel()}; empty for the
+     * default): the request, else {@code -Dtensorplane.testbed.kernel}, else {@code TENSORPLANE_KERNEL_SERIES}, else
+     * 7.3 (what {@code it/testbed/prepare} also picks by itself).
      */
+    public static String kernelSeries(String requested) {
+        String s = requested;
+        if (s == null || s.isBlank()) {
+            s = System.getProperty("tensorplane.testbed.kernel", "");
+        }
+        if (s.isBlank()) {
+            s = System.getenv().getOrDefault("TENSORPLANE_KERNEL_SERIES", "");
+        }
+        s = s.isBlank() ? KERNEL_SERIES.get(0) : s.strip();
+        if (!KERNEL_SERIES.contains(s)) {
+            throw new TestbedException("the test bed's kernel series must be one of " + KERNEL_SERIES + ", not '" + s
+                    + "' (from @TestbedTest(kernel), -Dtensorplane.testbed.kernel or TENSORPLANE_KERNEL_SERIES)");
+        }
+        return s;
+    }
+
+    /** {@link #boot(String, String, String, String)} on the default kernel series, init and architecture. */
     public static Guest boot(String name) {
-        return boot(name, "", "");
+        return boot(name, "", "", "");
     }
 
     /**
-     * Like {@link #boot(String)}, with {@code init} {@code "systemd"} for a guest whose PID 1 is systemd and {@code arch}
-     * {@code "arm64"} for an emulated aarch64 guest ({@link TestbedTest#init()}, {@link TestbedTest#arch()}).
+     * Prepares the bed for the kernel series once per JVM ({@code it/testbed/prepare}: host packages, kernel download,
+     * initramfs) and boots a guest named {@code name} (used for its log and share directory) on it: {@code kernel}
+     * 7.3, 6.12, or empty for {@link #kernelSeries the default}; {@code init} {@code "systemd"} for a guest whose PID 1
+     * is systemd; {@code arch} {@code "arm64"} for an emulated aarch64 guest, which runs Debian's 6.12
+     * ({@link TestbedTest#kernel()}, {@link TestbedTest#init()}, {@link TestbedTest#arch()}). In native mode the
+     * host's kernel runs. Throws {@link TestbedException} saying why when anything fails.
      */
-    public static Guest boot(String name, String init, String arch) {
+    public static Guest boot(String name, String kernel, String init, String arch) {
         if (!name.matches("[A-Za-z0-9._$-]+")) {
             throw new IllegalArgumentException("guest name must be [A-Za-z0-9._$-]+: " + name);
         }
@@ -110,39 +136,44 @@ public final class Testbed {
         if (!arch.isEmpty() && !arch.equals("amd64") && !arch.equals("arm64")) {
             throw new IllegalArgumentException("arch must be \"\", \"amd64\" or \"arm64\", not '" + arch + "'");
         }
-        Mode m = arch.equals("arm64") ? Mode.VM : mode(); // this host cannot run aarch64 natively
+        boolean arm64 = arch.equals("arm64");
+        if (arm64 && !kernel.isBlank() && !kernel.strip().equals("6.12")) {
+            throw new TestbedException(name + " asks for Linux " + kernel + " on arm64; the arm64 guest runs Debian's 6.12 only (it/testbed/prepare-arm64)");
+        }
+        Mode m = arm64 ? Mode.VM : mode(); // this host cannot run aarch64 natively
         if (m == Mode.NATIVE && init.equals("systemd") && !Files.isDirectory(Path.of("/run/systemd/system"))) {
             throw new TestbedException(name + " needs systemd as PID 1; this host (native mode) is not running it: use -Dtensorplane.testbed=vm");
         }
-        prepare(m);
-        return AgentGuest.start(name, m, init, arch);
+        String series = arm64 ? "6.12" : kernelSeries(kernel);
+        Path env = prepare(m, arm64 ? kernelSeries("") : series);
+        return AgentGuest.start(name, m, arm64 ? null : series, arm64 ? null : env, init, arch);
     }
 
-    /** Runs {@code it/testbed/prepare} once per JVM. */
-    static void prepare(Mode m) {
+    /** Runs {@code it/testbed/prepare} once per JVM and kernel series; returns its env file (null in native mode). */
+    static Path prepare(Mode m, String series) {
+        String key = m == Mode.NATIVE ? "native" : series;
         synchronized (LOCK) {
-            if (prepared) {
-                return;
+            if (PREPARED.containsKey(key)) {
+                return PREPARED.get(key);
             }
             List<String> cmd = new ArrayList<>(List.of(repoRoot().resolve("it/testbed/prepare").toString()));
             if (m == Mode.NATIVE) {
                 cmd.add("--native");
+            } else {
+                cmd.addAll(List.of("--kernel", series));
             }
-            Path log = targetDir().resolve("testbed-logs/prepare.log");
+            Path log = targetDir().resolve("testbed-logs/prepare-" + key + ".log");
             int rc = exec(cmd, log, Duration.ofMinutes(20));
             if (rc != 0) {
                 throw new TestbedException("test bed preparation failed (exit " + rc + "): " + tailOf(log, 20) + "\n(full output: " + log + ")");
             }
-            prepared = true;
             String last = tailOf(log, 1).strip();
-            envFile = last.endsWith(".env") && Files.isRegularFile(Path.of(last)) ? last : null;
-        }
-    }
-
-    /** The env file {@code prepare} wrote (kernel, initramfs, module tree), or null. */
-    static String preparedEnvFile() {
-        synchronized (LOCK) {
-            return envFile;
+            Path env = m == Mode.VM && last.endsWith(".env") && Files.isRegularFile(Path.of(last)) ? Path.of(last) : null;
+            if (m == Mode.VM && env == null) {
+                throw new TestbedException("it/testbed/prepare named no env file (last line: '" + last + "'; see " + log + ")");
+            }
+            PREPARED.put(key, env);
+            return env;
         }
     }
 
@@ -181,6 +212,15 @@ public final class Testbed {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TestbedException("interrupted while running " + String.join(" ", cmd), e);
+        }
+    }
+
+    /** The release of the kernel this JVM runs on ({@code uname -r}). */
+    static String hostKernelRelease() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
+        } catch (IOException e) {
+            return System.getProperty("os.version");
         }
     }
 

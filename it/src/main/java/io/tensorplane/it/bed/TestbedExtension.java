@@ -1,31 +1,60 @@
 package io.tensorplane.it.bed;
 
 import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
- * JUnit 5 extension behind {@link TestbedTest}: boots one guest per test class (named after the class, so its console
- * log is {@code it/target/testbed-logs/<TestClass>.log}), resolves {@link Guest} parameters, records failed tests
+ * JUnit 5 extension behind {@link TestbedTest}: boots one guest per test class, on the kernel series the class names
+ * (named after the class, so its console log is {@code it/target/testbed-logs/<TestClass>.log}), resolves
+ * {@link Guest} parameters, records failed tests
  * with the guest's dmesg in {@code <TestClass>.failures.log}, and powers the guest off after the class.
  */
-public final class TestbedExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher {
+public final class TestbedExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher,
+        ExecutionCondition {
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(TestbedExtension.class);
     private static final String KEY = "guest";
+
+    /** Skips a {@link KernelIndependent} test in a class pinned to a kernel other than the run's default. */
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        if (context.getTestMethod().map(m -> m.isAnnotationPresent(KernelIndependent.class)).orElse(false)) {
+            Class<?> testClass = context.getRequiredTestClass();
+            String kernel = AnnotationSupport.findAnnotation(testClass, TestbedTest.class).map(TestbedTest::kernel).orElse("");
+            String runDefault = Testbed.kernelSeries("");
+            if (!kernel.isBlank() && !Testbed.kernelSeries(kernel).equals(runDefault)) {
+                String home = context.getRequiredTestMethod().getDeclaringClass().getSimpleName();
+                return ConditionEvaluationResult.disabled("kernel-independent: runs on Linux " + runDefault + " in " + home);
+            }
+        }
+        return ConditionEvaluationResult.enabled("");
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
         if (context.getStore(NS).get(KEY, Guest.class) != null) {
             return; // a @Nested class uses its enclosing class's guest
         }
-        TestbedTest kind = context.getRequiredTestClass().getAnnotation(TestbedTest.class);
-        Guest guest = Testbed.boot(context.getRequiredTestClass().getSimpleName(),
-                kind == null ? "" : kind.init(), kind == null ? "" : kind.arch());
+        Class<?> testClass = context.getRequiredTestClass();
+        TestbedTest kind = AnnotationSupport.findAnnotation(testClass, TestbedTest.class).orElse(null);
+        String kernel = kind == null ? "" : kind.kernel();
+        String init = kind == null ? "" : kind.init();
+        String arch = kind == null ? "" : kind.arch();
+        if (!arch.equals("arm64") && Testbed.mode() == Testbed.Mode.NATIVE && !kernel.isBlank()) {
+            String release = Testbed.hostKernelRelease();
+            Assumptions.assumeTrue(release.startsWith(kernel + "."), () -> testClass.getSimpleName() + " is for Linux " + kernel
+                    + "; in native mode the host's kernel runs, and it is " + release);
+        }
+        Guest guest = Testbed.boot(testClass.getSimpleName(), kernel, init, arch);
         context.getStore(NS).put(KEY, guest);
         context.getStore(NS).put(KEY + ".owner", context.getUniqueId());
     }

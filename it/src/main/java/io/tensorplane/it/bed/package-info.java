@@ -1,5 +1,5 @@
 /**
- * The real-kernel test bed for integration tests: Debian's Linux 6.12 in QEMU (or the host itself), driven from
+ * The real-kernel test bed for integration tests: Debian's Linux 7.3 or 6.12 in QEMU (or the host itself), driven from
  * JUnit 5. An IT is an ordinary failsafe test ({@code *IT}, run by {@code mvn verify}):
  *
  * <pre>{@code

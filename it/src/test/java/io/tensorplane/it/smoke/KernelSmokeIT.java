@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.Testbed;
 import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -24,6 +25,18 @@ import org.junit.jupiter.api.TestMethodOrder;
 class KernelSmokeIT {
 
     private static final String NQN = "nqn.2026-01.io.tensorplane:smoke";
+
+    @Test
+    @Order(0)
+    void theGuestRunsTheKernelSeriesTheClassAsksFor(Guest guest) {
+        String release = guest.runOk("uname -r").out();
+        assertEquals(guest.kernelRelease(), release);
+        if (guest.mode() == Testbed.Mode.VM) {
+            TestbedTest t = getClass().getAnnotation(TestbedTest.class);
+            assertEquals(Testbed.kernelSeries(t.kernel()), guest.kernelSeries(), release);
+            assertTrue(release.startsWith(guest.kernelSeries() + "."), release);
+        }
+    }
 
     @Test
     @Order(1)

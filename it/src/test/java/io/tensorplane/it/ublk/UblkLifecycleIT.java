@@ -1,23 +1,40 @@
 package io.tensorplane.it.ublk;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.KernelIndependent;
 import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Devices come and go cleanly: two at once, 'ublk del' under load, SIGKILL and SIGTERM of the
- * server, foreground mode with SIGINT, and one clear line for each user error.
+ * server, foreground mode with SIGINT, and one clear line for each user error. And what the kernel offers
+ * (issue 14, item 6): 'ublk features' names every bit the running kernel offers as that kernel's own ublk_cmd.h
+ * names it (no BIT_n), and what it says the server uses is what the server's devices carry. On Linux 7.3 the driver
+ * offers 0x1fffff and the names are compared with that kernel's linux/ublk_cmd.h (linux-libc-dev of the same
+ * version, kept by it/testbed/prepare); on 6.12 it offers what the fallbacks are for: no zero copy, no automatic
+ * buffer registration, no batched commands.
  */
 @TestbedTest
 class UblkLifecycleIT {
+    private static final Pattern BIT = Pattern.compile(
+            "\\{\"bit\":(\\d+),\"name\":\"([A-Z0-9_]+)\",\"server_use\":(null|\"[^\"]*\"),\"set_by_driver\":(true|false)\\}");
+    private static final Pattern DEFINE = Pattern.compile("(?m)^#define\\s+UBLK_F_([A-Z0-9_]+)\\s+\\(1U?L{0,2}\\s*<<\\s*(\\d+)\\)");
 
     @BeforeEach
     void driver(Guest guest) {
@@ -36,6 +53,7 @@ class UblkLifecycleIT {
     }
 
     @Test
+    @KernelIndependent
     void twoDevicesServeAtOnce(Guest guest) {
         Ublk.Dev a = Ublk.add(guest, "--backend mem:128M");
         Ublk.Dev b = Ublk.add(guest, "--backend file:/tmp/ublk-two.img,create=128M --queues 2");
@@ -135,6 +153,7 @@ class UblkLifecycleIT {
     }
 
     @Test
+    @KernelIndependent
     void foregroundServerStopsOnSigint(Guest guest) {
         // A background job of a non-interactive shell starts with SIGINT ignored; give the server the
         // default disposition, as an interactive shell would (the JVM then installs its handler).
@@ -153,6 +172,7 @@ class UblkLifecycleIT {
     }
 
     @Test
+    @KernelIndependent
     void userErrorsAreOneClearLine(Guest guest) {
         Ublk.Dev d = Ublk.add(guest, "--backend null:1G --id 5");
         Ublk.assertOneLineError(Ublk.tp(guest, "ublk add --backend null:1G --id 5", Ublk.ADD_TIMEOUT), "already exists");
@@ -170,5 +190,94 @@ class UblkLifecycleIT {
         } finally {
             Ublk.loadDriver(guest);
         }
+    }
+
+    /** bit number -> [name, server use or null, "true" if the driver sets it], as 'ublk features --json' reports them. */
+    private static Map<Integer, String[]> reported(String json) {
+        Map<Integer, String[]> bits = new TreeMap<>();
+        Matcher m = BIT.matcher(json);
+        while (m.find()) {
+            String use = m.group(3).equals("null") ? null : m.group(3).substring(1, m.group(3).length() - 1);
+            bits.put(Integer.parseInt(m.group(1)), new String[] {m.group(2), use, m.group(4)});
+        }
+        return bits;
+    }
+
+    @Test
+    void featuresNamesEveryBitTheKernelOffersAsItsHeaderDoes(Guest guest) {
+        String json = Ublk.tp(guest, "ublk features --json", Duration.ofSeconds(60)).assertOk().out();
+        long features = Long.decode(Ublk.strField(json, "features"));
+        Map<Integer, String[]> bits = reported(json);
+        assertEquals(Long.bitCount(features), bits.size(), json);
+        bits.forEach((bit, f) -> {
+            assertTrue((features & (1L << bit)) != 0, "bit " + bit + " reported but not in the mask: " + json);
+            assertFalse(f[0].startsWith("BIT_"), "bit " + bit + " has no name: " + json);
+        });
+        String text = Ublk.tp(guest, "ublk features", Duration.ofSeconds(60)).assertOk().out();
+        assertFalse(text.contains("BIT_"), text);
+        switch (guest.kernelSeries()) {
+            case "7.3" -> {
+                assertEquals(0x1fffffL, features, json);
+                String include = guest.runOk("echo \"$TP_UAPI_INCLUDE\"").out();
+                assertFalse(include.isEmpty(), "the bed keeps 7.3's UAPI headers (TP_UAPI_INCLUDE); prepare did not");
+                String header = guest.runOk("cat \"$TP_UAPI_INCLUDE/linux/ublk_cmd.h\"").out();
+                Map<Integer, String> defined = new TreeMap<>();
+                Matcher m = DEFINE.matcher(header);
+                while (m.find()) {
+                    defined.put(Integer.parseInt(m.group(2)), m.group(1));
+                }
+                assertEquals(21, defined.size(), "UBLK_F_* defines in " + include + "/linux/ublk_cmd.h: " + defined);
+                defined.forEach((bit, name) -> assertEquals(name, bits.get(bit) == null ? null : bits.get(bit)[0],
+                        "bit " + bit + " (UBLK_F_" + name + " in the header)"));
+            }
+            case "6.12" -> {
+                // what the fallbacks are for: the data movement of 6.12 is user copy or per-tag buffers
+                Set<String> names = new LinkedHashSet<>();
+                bits.values().forEach(f -> names.add(f[0]));
+                assertTrue(names.contains("USER_COPY") && names.contains("USER_RECOVERY"), json);
+                for (String absent : new String[] {"SUPPORT_ZERO_COPY", "AUTO_BUF_REG", "BATCH_IO", "QUIESCE", "SAFE_STOP_DEV", "SHMEM_ZC"}) {
+                    assertFalse(names.contains(absent), absent + " on 6.12? " + json);
+                    assertTrue(json.contains("\"" + absent + "\""), absent + " not listed as not offered: " + json);
+                }
+            }
+            default -> throw new AssertionError("no expectation for Linux " + guest.kernelRelease());
+        }
+    }
+
+    @Test
+    void devicesCarryOnlyTheFlagsFeaturesSaysTheServerUsesOrTheDriverSets(Guest guest) {
+        Map<Integer, String[]> bits = reported(Ublk.tp(guest, "ublk features --json", Duration.ofSeconds(60)).assertOk().out());
+        Map<String, String> use = new TreeMap<>();
+        Set<String> setByDriver = new TreeSet<>();
+        bits.values().forEach(f -> {
+            if (f[1] != null) {
+                use.put(f[0], f[1]);
+            }
+            if (f[2].equals("true")) {
+                setByDriver.add(f[0]);
+            }
+        });
+        Ublk.Dev recoverable = Ublk.add(guest, "--backend null:1G --recoverable --copy user");
+        Ublk.Dev buffers = Ublk.add(guest, "--backend null:1G --copy buffer");
+        String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
+        Matcher m = Pattern.compile("(?s)\"id\"\\s*:\\s*(\\d+).*?\"flags\"\\s*:\\s*\\[([^\\]]*)\\]").matcher(list);
+        Map<Integer, Set<String>> flags = new TreeMap<>();
+        while (m.find()) {
+            Set<String> f = new TreeSet<>();
+            for (String s : m.group(2).split(",")) {
+                if (!s.isBlank()) {
+                    f.add(s.strip().replace("\"", ""));
+                }
+            }
+            flags.put(Integer.parseInt(m.group(1)), f);
+        }
+        assertEquals(2, flags.size(), list);
+        flags.forEach((id, f) -> f.forEach(name -> assertTrue(use.containsKey(name) || setByDriver.contains(name),
+                "device " + id + " carries " + name + ", which 'ublk features' says this server neither uses nor gets from the driver: "
+                        + list)));
+        // a device that asks for nothing carries exactly what the driver sets on every device
+        assertEquals(setByDriver, flags.get(buffers.id()), list);
+        assertTrue(flags.get(recoverable.id()).containsAll(Set.of("USER_COPY", "USER_RECOVERY")), list);
+        // (the devices go in cleanUp's 'ublk del --all')
     }
 }

@@ -80,13 +80,21 @@ public final class UblkAbi {
     public static final long UBLK_F_QUIESCE = 1L << 12;
     public static final long UBLK_F_PER_IO_DAEMON = 1L << 13;
     public static final long UBLK_F_BUF_REG_OFF_DAEMON = 1L << 14;
+    /** Linux 7.x (the numbers of bits 15-20 are those of Debian's 7.3.4 ublk_cmd.h). */
+    public static final long UBLK_F_BATCH_IO = 1L << 15;
+    public static final long UBLK_F_INTEGRITY = 1L << 16;
+    public static final long UBLK_F_SAFE_STOP_DEV = 1L << 17;
+    public static final long UBLK_F_NO_AUTO_PART_SCAN = 1L << 18;
+    public static final long UBLK_F_SHMEM_ZC = 1L << 19;
+    public static final long UBLK_F_IO_DESC_SIZE = 1L << 20;
 
-    /** Names of the feature bits, index = bit number. */
+    /** Names of the feature bits (UBLK_F_ without the prefix), index = bit number. */
     public static final String[] FEATURE_NAMES = {
         "SUPPORT_ZERO_COPY", "URING_CMD_COMP_IN_TASK", "NEED_GET_DATA", "USER_RECOVERY",
         "USER_RECOVERY_REISSUE", "UNPRIVILEGED_DEV", "CMD_IOCTL_ENCODE", "USER_COPY", "ZONED",
         "USER_RECOVERY_FAIL_IO", "UPDATE_SIZE", "AUTO_BUF_REG", "QUIESCE", "PER_IO_DAEMON",
         "BUF_REG_OFF_DAEMON", "BATCH_IO", "INTEGRITY", "SAFE_STOP_DEV", "NO_AUTO_PART_SCAN", "SHMEM_ZC",
+        "IO_DESC_SIZE",
     };
 
     // ---- device states ----
@@ -132,7 +140,7 @@ public final class UblkAbi {
     public static final int UBLK_PARAM_TYPE_DEVT = 1 << 2;
     public static final int UBLK_PARAM_TYPE_ZONED = 1 << 3;
 
-    /** Decodes feature bits into names, e.g. {@code [USER_COPY, ...]}; unknown bits as {@code BIT_n}. */
+    /** Decodes feature bits into names, e.g. {@code [USER_COPY, ...]}; bits newer than 7.3's header as {@code BIT_n}. */
     public static java.util.List<String> featureNames(long bits) {
         java.util.List<String> out = new java.util.ArrayList<>();
         for (int i = 0; i < 64; i++) {

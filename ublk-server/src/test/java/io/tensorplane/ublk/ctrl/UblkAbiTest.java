@@ -141,4 +141,34 @@ class UblkAbiTest {
         assertEquals(java.util.List.of("USER_RECOVERY", "CMD_IOCTL_ENCODE", "USER_COPY"),
                 UblkAbi.featureNames(UblkAbi.UBLK_F_USER_RECOVERY | UblkAbi.UBLK_F_CMD_IOCTL_ENCODE | UblkAbi.UBLK_F_USER_COPY));
     }
+
+    /**
+     * The UBLK_F_* lines of Debian's linux-libc-dev 7.3.4 {@code linux/ublk_cmd.h}, as written there (name, bit).
+     * The test bed keeps that header ({@code TP_UAPI_INCLUDE}); UblkLifecycleIT compares the running kernel's names
+     * with it.
+     */
+    private static final String[][] HEADER_7_3 = {
+        {"SUPPORT_ZERO_COPY", "0"}, {"URING_CMD_COMP_IN_TASK", "1"}, {"NEED_GET_DATA", "2"}, {"USER_RECOVERY", "3"},
+        {"USER_RECOVERY_REISSUE", "4"}, {"UNPRIVILEGED_DEV", "5"}, {"CMD_IOCTL_ENCODE", "6"}, {"USER_COPY", "7"},
+        {"ZONED", "8"}, {"USER_RECOVERY_FAIL_IO", "9"}, {"UPDATE_SIZE", "10"}, {"AUTO_BUF_REG", "11"},
+        {"QUIESCE", "12"}, {"PER_IO_DAEMON", "13"}, {"BUF_REG_OFF_DAEMON", "14"}, {"BATCH_IO", "15"},
+        {"INTEGRITY", "16"}, {"SAFE_STOP_DEV", "17"}, {"NO_AUTO_PART_SCAN", "18"}, {"SHMEM_ZC", "19"},
+        {"IO_DESC_SIZE", "20"},
+    };
+
+    @Test
+    void everyFeatureBitOf73IsNamedAsInTheHeader() throws ReflectiveOperationException {
+        assertEquals(HEADER_7_3.length, UblkAbi.FEATURE_NAMES.length);
+        for (String[] f : HEADER_7_3) {
+            int bit = Integer.parseInt(f[1]);
+            assertEquals(f[0], UblkAbi.FEATURE_NAMES[bit], "name of bit " + bit);
+            assertEquals(1L << bit, UblkAbi.class.getField("UBLK_F_" + f[0]).getLong(null), "UBLK_F_" + f[0]);
+        }
+        // what Linux 7.3.4's driver reports: every bit named, none as BIT_n
+        java.util.List<String> names = UblkAbi.featureNames(0x1fffffL);
+        assertEquals(21, names.size());
+        assertEquals("SHMEM_ZC", names.get(19));
+        assertEquals("IO_DESC_SIZE", names.get(20));
+        assertEquals(java.util.List.of("BIT_21"), UblkAbi.featureNames(1L << 21));
+    }
 }

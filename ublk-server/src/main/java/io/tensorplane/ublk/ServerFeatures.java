@@ -1,0 +1,35 @@
+package io.tensorplane.ublk;
+
+import static io.tensorplane.ublk.ctrl.UblkAbi.*;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which of the kernel's ublk feature bits this server uses, and how, as {@code ublk features} reports it; a bit not
+ * listed is never asked for. Keep it in step with the flags {@link UblkServer} asks ADD_DEV for: {@code UblkLifecycleIT}
+ * fails when a device this server created carries a flag that is neither used nor set by the driver itself.
+ */
+final class ServerFeatures {
+    private ServerFeatures() {
+    }
+
+    private static final Map<Long, String> USED = Map.of(
+            UBLK_F_USER_COPY, "with 'ublk add --copy user': pread/pwrite on /dev/ublkcN (auto uses per-tag buffers: no system call per I/O)",
+            UBLK_F_USER_RECOVERY, "with 'ublk add --recoverable': the disk outlives its server until 'ublk recover'",
+            UBLK_F_CMD_IOCTL_ENCODE, "every command is ioctl-encoded");
+
+    /** Flags the driver puts on every device whatever the server asks (6.12: the first two; 7.3: all five). */
+    private static final Set<Long> SET_BY_DRIVER = Set.of(UBLK_F_URING_CMD_COMP_IN_TASK, UBLK_F_CMD_IOCTL_ENCODE,
+            UBLK_F_PER_IO_DAEMON, UBLK_F_BUF_REG_OFF_DAEMON, UBLK_F_SAFE_STOP_DEV);
+
+    /** How the server uses feature bit {@code bit}, or null when it does not. */
+    static String use(int bit) {
+        return bit >= 0 && bit < 64 ? USED.get(1L << bit) : null;
+    }
+
+    /** Whether the driver sets feature bit {@code bit} on every device, asked or not. */
+    static boolean setByDriver(int bit) {
+        return bit >= 0 && bit < 64 && SET_BY_DRIVER.contains(1L << bit);
+    }
+}
