@@ -151,6 +151,7 @@ name() {
 # the path each one is compared with: the device for the ublk side, nvmet-tcp for NVMe/TCP
 ref() { case $1 in nvmet|tpnvmf) echo nvmet ;; *) echo dev ;; esac; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+qd1=${qds%% *} # the latency column is the lowest queue depth's
 {
   echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point, best of $ROUNDS interleaved rounds; $(nproc) vCPU; kernel $(uname -r);"
   echo "fio on CPUs ${FIO_CPUS:-any}, Tensorplane servers on CPUs ${server_cpus:-any}. IOPS (x the reference: the device itself for local paths,"
@@ -162,7 +163,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
       echo
       hdr="| $rw | reference |"; sep="|---|---|"
       for qd in $qds; do hdr="$hdr QD$qd IOPS | x ref | x loop |"; sep="$sep---:|---:|---:|"; done
-      hdr="$hdr QD1 mean lat µs |"; sep="$sep---:|"
+      hdr="$hdr QD$qd1 mean lat µs |"; sep="$sep---:|"
       echo "$hdr"; echo "$sep"
       for p in $paths; do
         rp=$(ref "$p"); row="| $(name "$p") | $(name "$rp") |"
@@ -171,7 +172,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
           row="$row $i | $(ratio "$i" "${R[$d,$rp,$rw,$qd]% *}")x |"
           case $p in loop|ublk|ublkown|ublkbuf|ublkuser|cublk) row="$row $(ratio "$i" "${R[$d,loop,$rw,$qd]% *}")x |" ;; *) row="$row |" ;; esac
         done
-        row="$row ${R[$d,$p,$rw,1]#* } |"
+        row="$row ${R[$d,$p,$rw,$qd1]#* } |"
         echo "$row"
       done
     done

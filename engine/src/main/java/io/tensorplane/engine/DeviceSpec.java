@@ -3,6 +3,7 @@ package io.tensorplane.engine;
 import io.tensorplane.engine.emulation.FaultDevice;
 import io.tensorplane.engine.emulation.LatencyDevice;
 import io.tensorplane.engine.emulation.LatencyModel;
+import io.tensorplane.engine.trace.Traces;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +32,9 @@ public final class DeviceSpec {
             Backend.Option.value("latency", "emulated completion latency: optane, nand or a time such as 80us"),
             Backend.Option.value("jitter", "extra seeded uniform random latency in [0, time)"),
             Backend.Option.value("faults", "per-operation chance of -EIO, e.g. 0.001 or 0.1%"),
-            Backend.Option.value("seed", "seed of jitter and faults (default 1)"));
+            Backend.Option.value("seed", "seed of jitter and faults (default 1)"),
+            Backend.Option.value("trace", "record every I/O into this directory (a Chronicle Queue; see 'trace stat')"),
+            Backend.Option.value("trace-data", "what of the data a trace keeps: none (default), checksum, or full (write data too)"));
 
     private final String text;
     private final Backend backend;
@@ -40,9 +43,10 @@ public final class DeviceSpec {
     private final LatencyModel latency;
     private final double faultProbability;
     private final long seed;
+    private final Traces.Options trace;
 
     private DeviceSpec(String text, Backend backend, Backend.Opener opener, int blockSize, LatencyModel latency,
-                       double faultProbability, long seed) {
+                       double faultProbability, long seed, Traces.Options trace) {
         this.text = text;
         this.backend = backend;
         this.opener = opener;
@@ -50,6 +54,7 @@ public final class DeviceSpec {
         this.latency = latency;
         this.faultProbability = faultProbability;
         this.seed = seed;
+        this.trace = trace;
     }
 
     /** Parses a spec; the backend picks the block size unless the spec has {@code bs=}. */
@@ -130,7 +135,8 @@ public final class DeviceSpec {
         }
         int bs = common.blockSize != 0 ? common.blockSize : blockSize;
         Backend.Opener opener = backend.parse(new BackendArgs(s, target, bs, own));
-        return new DeviceSpec(s, backend, opener, bs, common.latency(), common.faultProbability, common.seed);
+        Traces.Options trace = common.trace();
+        return new DeviceSpec(s, backend, opener, bs, common.latency(), common.faultProbability, common.seed, trace);
     }
 
     private static String optionNames(Backend backend) {
@@ -151,7 +157,7 @@ public final class DeviceSpec {
         return bs;
     }
 
-    /** Opens the backend and wraps it in the emulation decorators the spec asks for. */
+    /** Opens the backend and wraps it in the emulation and trace decorators the spec asks for. */
     public BlockDevice open() {
         BlockDevice dev = opener.open();
         // Faults sit under the latency model, so an injected error arrives as late as a real one would.
@@ -160,6 +166,15 @@ public final class DeviceSpec {
         }
         if (latency != null) {
             dev = new LatencyDevice(dev, latency, seed);
+        }
+        // The trace is outermost: it records what the front door saw, emulated latency included.
+        if (trace != null) {
+            try {
+                dev = Traces.record(dev, trace);
+            } catch (RuntimeException e) {
+                dev.close();
+                throw e;
+            }
         }
         return dev;
     }
@@ -172,6 +187,8 @@ public final class DeviceSpec {
     public LatencyModel latency() { return latency; }
     public double faultProbability() { return faultProbability; }
     public long seed() { return seed; }
+    /** The trace the spec asks for, or null. */
+    public Traces.Options trace() { return trace; }
 
     @Override
     public String toString() {
@@ -187,6 +204,8 @@ public final class DeviceSpec {
         long jitterNs = -1;
         double faultProbability;
         long seed = 1;
+        String traceDir;
+        String traceData;
 
         Common(String text) {
             this.text = text;
@@ -222,11 +241,27 @@ public final class DeviceSpec {
                                 + "'; expected an integer");
                     }
                     break;
+                case "trace":
+                    traceDir = value;
+                    break;
+                case "trace-data":
+                    traceData = value;
+                    break;
                 default:
                     return false;
             }
             seen.add(key);
             return true;
+        }
+
+        Traces.Options trace() {
+            if (traceDir == null) {
+                if (traceData != null) {
+                    throw new IllegalArgumentException("option 'trace-data' needs 'trace=DIR' in spec '" + text + "'");
+                }
+                return null;
+            }
+            return Traces.options(traceDir, traceData == null ? "none" : traceData, text);
         }
 
         LatencyModel latency() {

@@ -48,6 +48,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "Unmeasured warm-up time in seconds (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
+    @Option(names = "--trace", paramLabel = "DIR", description = "Record every I/O into this new directory (the same as ,trace=DIR in the spec).")
+    String trace;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the offset generator (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -75,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (seconds <= 0 || warmupSeconds < 0) {
             throw new ParameterException(spec.commandLine(), "--seconds must be positive and --warmup not negative");
         }
-        try (BlockDevice device = Devices.open(backend)) {
+        try (BlockDevice device = Devices.open(trace == null ? backend : backend + ",trace=" + trace)) {
             if (bs % device.blockSize() != 0 || bs > device.sizeBytes()) {
                 throw new ParameterException(spec.commandLine(), "--bs " + bs + " must be a multiple of the device block size "
                         + device.blockSize() + " and at most the device size");

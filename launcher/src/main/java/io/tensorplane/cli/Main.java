@@ -3,7 +3,6 @@ package io.tensorplane.cli;
 import io.tensorplane.dpu.preflight.PreflightCommand;
 import io.tensorplane.dpu.profile.ProfileCommand;
 import io.tensorplane.nvmf.NvmfCommand;
-import io.tensorplane.nvmf.ServeCommand;
 import io.tensorplane.ublk.UblkCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,10 +13,11 @@ import picocli.CommandLine.Command;
         subcommands = {
             UblkCommand.class,
             NvmfCommand.class,
-            ServeCommand.class, // "serve --config": today the config file describes an NVMe/TCP target
+            DaemonCommand.class, // "serve --config": devices, ublk exports, an NVMe/TCP target, metrics
             ProfileCommand.class,
             PreflightCommand.class,
             BenchCommand.class,
+            TraceCommand.class,
             DemoCommand.class,
         })
 public final class Main implements Runnable {
@@ -29,6 +29,7 @@ public final class Main implements Runnable {
     /** The configured command line; tests use it to run verbs in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.getSubcommands().get("serve").getCommandSpec().usageMessage().description(DaemonCommand.DESCRIPTION);
         // A wrong verb or option: one clear line and exit code 2, no usage wall, no stack trace.
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();

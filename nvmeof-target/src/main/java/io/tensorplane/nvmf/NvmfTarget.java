@@ -7,6 +7,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Devices;
+import io.tensorplane.nvmf.admin.IdentifyController;
+import io.tensorplane.nvmf.admin.LogPages;
+import io.tensorplane.nvmf.subsystem.Controller;
 import io.tensorplane.nvmf.subsystem.Namespace;
 import io.tensorplane.nvmf.subsystem.Port;
 import io.tensorplane.nvmf.subsystem.Registry;
@@ -25,6 +28,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.ToLongFunction;
 import java.util.logging.Logger;
@@ -38,20 +42,36 @@ public final class NvmfTarget implements AutoCloseable {
 
     private final Registry registry;
     private final TcpServer server;
+    /** Devices the target opened from specs, and closes; shared ones belong to the caller. */
     private final List<BlockDevice> devices;
+    private final Map<String, BlockDevice> shared;
+    private int nextGlobalIndex;
     private final List<InetSocketAddress> ioAddresses = new ArrayList<>();
     private InetSocketAddress discoveryAddress;
     private HttpServer metricsServer;
     private PrometheusMeterRegistry meters;
 
-    private NvmfTarget(Registry registry, TcpServer server, List<BlockDevice> devices) {
+    private NvmfTarget(Registry registry, TcpServer server, List<BlockDevice> devices, Map<String, BlockDevice> shared,
+                       int nextGlobalIndex) {
         this.registry = registry;
         this.server = server;
         this.devices = devices;
+        this.shared = shared;
+        this.nextGlobalIndex = nextGlobalIndex;
     }
 
     /** Starts a target; on failure everything opened so far is closed and the exception says what was wrong. */
     public static NvmfTarget start(TargetConfig cfg) throws InterruptedException {
+        return start(cfg, Map.of());
+    }
+
+    /**
+     * Starts a target whose namespaces may name devices the caller opened ({@code device: NAME} in the
+     * configuration) and shares with other front doors: the target opens its own channels on them and never
+     * closes them. The map is read whenever a namespace is added, so the caller may add devices to it for
+     * later {@link #addNamespace} and {@link #addSubsystem} calls.
+     */
+    public static NvmfTarget start(TargetConfig cfg, Map<String, BlockDevice> sharedDevices) throws InterruptedException {
         if (cfg.listen.isEmpty()) {
             throw new IllegalArgumentException("no listen address (e.g. --listen 127.0.0.1:4420)");
         }
@@ -90,16 +110,13 @@ public final class NvmfTarget implements AutoCloseable {
                         }
                     }
                     next = Math.max(next, nsid + 1);
-                    UUID uuid = nc.uuid == null ? null : UUID.fromString(nc.uuid);
-                    BlockDevice d = Devices.open(nc.spec);
-                    devices.add(d);
-                    nss.add(new Namespace(sc.nqn, nsid, d, uuid, global++));
+                    nss.add(namespace(sc.nqn, nsid, nc, sharedDevices, devices, global++));
                 }
                 reg.add(new Subsystem(sc.nqn, false, nss, sc.allowHosts));
             }
             int[] cpus = cfg.pinnedCpus();
             server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros, cpus.length > 1), cfg.eventLoops(), cpus);
-            NvmfTarget t = new NvmfTarget(reg, server, devices);
+            NvmfTarget t = new NvmfTarget(reg, server, devices, sharedDevices, global);
             int portId = 1;
             for (InetSocketAddress a : addrs) {
                 InetSocketAddress bound = server.listen(a);
@@ -136,6 +153,116 @@ public final class NvmfTarget implements AutoCloseable {
                 throw new IllegalArgumentException("cannot listen on " + cfg.listen + ": address already in use", e);
             }
             throw e;
+        }
+    }
+
+    /** A namespace on a shared device (by name) or on one opened from its spec (added to {@code owned}). */
+    private static Namespace namespace(String nqn, int nsid, TargetConfig.NamespaceConfig nc, Map<String, BlockDevice> shared,
+                                       List<BlockDevice> owned, int globalIndex) {
+        if ((nc.spec == null) == (nc.device == null)) {
+            throw new IllegalArgumentException("subsystem " + nqn + " nsid " + nsid + ": give either spec or device");
+        }
+        UUID uuid = nc.uuid == null ? null : UUID.fromString(nc.uuid);
+        BlockDevice d;
+        if (nc.device != null) {
+            d = shared.get(nc.device);
+            if (d == null) {
+                throw new IllegalArgumentException("subsystem " + nqn + " nsid " + nsid + ": no device named '" + nc.device + "'");
+            }
+        } else {
+            d = Devices.open(nc.spec);
+            owned.add(d);
+        }
+        return new Namespace(nqn, nsid, d, uuid, globalIndex);
+    }
+
+    // ------------------------------------------------------------------ live changes (serve --config, SIGHUP)
+
+    /** Adds a subsystem to the running target (the discovery log changes with it). */
+    public synchronized void addSubsystem(TargetConfig.SubsystemConfig sc) {
+        Subsystem.validateNqn(sc.nqn);
+        if (registry.find(sc.nqn) != null) {
+            throw new IllegalArgumentException("subsystem " + sc.nqn + " exists already");
+        }
+        List<BlockDevice> opened = new ArrayList<>();
+        List<Namespace> nss = new ArrayList<>();
+        try {
+            int next = 1;
+            for (TargetConfig.NamespaceConfig nc : sc.namespaces) {
+                int nsid = nc.nsid > 0 ? nc.nsid : next;
+                next = Math.max(next, nsid + 1);
+                nss.add(namespace(sc.nqn, nsid, nc, shared, opened, nextGlobalIndex++));
+            }
+            registry.add(new Subsystem(sc.nqn, false, nss, sc.allowHosts));
+        } catch (RuntimeException e) {
+            opened.forEach(BlockDevice::close);
+            throw e;
+        }
+        devices.addAll(opened);
+        LOG.info("nvmf: added subsystem " + sc.nqn + " with " + nss.size() + " namespace(s)");
+    }
+
+    /** Removes a subsystem: its controllers are torn down (their I/O aborted), its channels and own devices closed. */
+    public synchronized void removeSubsystem(String nqn) {
+        Subsystem s = registry.remove(nqn);
+        for (Controller c : s.controllers()) {
+            c.adminQueue().eventLoop().execute(() -> c.teardown("subsystem " + nqn + " removed from the configuration"));
+        }
+        for (Namespace ns : s.namespaces()) {
+            release(ns);
+        }
+        LOG.info("nvmf: removed subsystem " + nqn);
+    }
+
+    /** Adds a namespace to a running subsystem ({@code nsid} 0: the next free one) and tells its controllers. */
+    public synchronized int addNamespace(String nqn, TargetConfig.NamespaceConfig nc) {
+        Subsystem s = subsystem(nqn);
+        int nsid = nc.nsid > 0 ? nc.nsid : s.maxNsid() + 1;
+        List<BlockDevice> opened = new ArrayList<>();
+        Namespace ns = namespace(nqn, nsid, nc, shared, opened, nextGlobalIndex++);
+        try {
+            s.attach(ns);
+        } catch (RuntimeException e) {
+            opened.forEach(BlockDevice::close);
+            throw e;
+        }
+        devices.addAll(opened);
+        announceNamespaceChange(s);
+        LOG.info("nvmf: " + nqn + " nsid " + nsid + " = " + ns.device().spec() + " added");
+        return nsid;
+    }
+
+    /** Removes a namespace: new commands for it fail (Invalid Namespace), its channels close, its own device too. */
+    public synchronized void removeNamespace(String nqn, int nsid) {
+        Subsystem s = subsystem(nqn);
+        Namespace ns = s.detach(nsid);
+        announceNamespaceChange(s);
+        release(ns);
+        LOG.info("nvmf: " + nqn + " nsid " + nsid + " removed");
+    }
+
+    private Subsystem subsystem(String nqn) {
+        Subsystem s = registry.find(nqn);
+        if (s == null || s.isDiscovery()) {
+            throw new IllegalArgumentException("no subsystem " + nqn);
+        }
+        return s;
+    }
+
+    /** Every event loop closes its channel on the namespace; then the device closes unless it is shared. */
+    private void release(Namespace ns) {
+        for (Throwable t : server.loops().closeChannels(ns)) {
+            LOG.warning("nvmf: closing a channel of nsid " + ns.nsid() + ": " + t);
+        }
+        if (devices.remove(ns.device())) {
+            ns.device().close();
+        }
+    }
+
+    /** A Namespace Attribute Changed notice to each controller that asked for one: the host rescans. */
+    private static void announceNamespaceChange(Subsystem s) {
+        for (Controller c : s.controllers()) {
+            c.adminQueue().eventLoop().execute(() -> c.notice(0x00, LogPages.CHANGED_NS, IdentifyController.OAES_NS_ATTR));
         }
     }
 

@@ -70,6 +70,11 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The {@code --config} file, or null. */
+    public File configFile() {
+        return config;
+    }
+
     TargetConfig buildConfig() {
         TargetConfig cfg;
         if (config != null) {
@@ -93,6 +98,14 @@ public final class ServeCommand implements Callable<Integer> {
             }
             cfg.subsystems.add(s);
         }
+        return applyOptions(cfg);
+    }
+
+    /**
+     * This command's options over a configuration read elsewhere (the daemon's {@code nvmf:} section, or the
+     * file of {@code --config}): the command line wins.
+     */
+    public TargetConfig applyOptions(TargetConfig cfg) {
         if (!listen.isEmpty()) {
             cfg.listen = new ArrayList<>(listen);
         }
@@ -132,11 +145,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** Starts the target and blocks until the JVM is asked to stop. */
     public static void serve(TargetConfig cfg) throws InterruptedException {
-        if (System.getProperty("io.netty.machineId") == null) {
-            // Netty otherwise scans network interfaces for a MAC address (seconds in an emulated guest) only to
-            // make channel ids unique across machines; the target does not use channel ids.
-            System.setProperty("io.netty.machineId", "02:00:00:00:00:00:00:01");
-        }
+        skipMachineIdScan();
         NvmfTarget target = NvmfTarget.start(cfg);
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
@@ -157,6 +166,16 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.printf("%1$tF %1$tT.%1$tL INFO nvmf: stopped%n", System.currentTimeMillis());
             System.err.flush();
             done.countDown();
+        }
+    }
+
+    /**
+     * Netty otherwise scans network interfaces for a MAC address (seconds in an emulated guest) only to make
+     * channel ids unique across machines; the target does not use channel ids. Call before a target starts.
+     */
+    public static void skipMachineIdScan() {
+        if (System.getProperty("io.netty.machineId") == null) {
+            System.setProperty("io.netty.machineId", "02:00:00:00:00:00:00:01");
         }
     }
 

@@ -34,6 +34,7 @@ import java.util.List;
  *     namespaces:
  *       - mem:4G                  # a spec string, or
  *       - { spec: null:1T, nsid: 2, uuid: 6f0c...-... }
+ *       - { device: disk1 }       # serve --config with devices: one of the daemon's named devices
  * </pre>
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
@@ -68,6 +69,8 @@ public final class TargetConfig {
     @JsonIgnoreProperties(ignoreUnknown = false)
     public static final class NamespaceConfig {
         public String spec;
+        /** Instead of {@link #spec}: a device the caller opened and shares (the daemon's named devices). */
+        public String device;
         public int nsid;
         public String uuid;
 

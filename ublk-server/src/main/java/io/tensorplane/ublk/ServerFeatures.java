@@ -17,7 +17,7 @@ final class ServerFeatures {
     private static final Map<Long, String> USED = Map.of(
             UBLK_F_SUPPORT_ZERO_COPY, "zero copy with AUTO_BUF_REG; by-hand registration when the kernel's fails (--copy zero, auto for file: on io_uring)",
             UBLK_F_AUTO_BUF_REG, "zero copy: the kernel registers each request's pages in the queue's ring, the file backend reads and writes them there",
-            UBLK_F_USER_COPY, "data movement where zero copy is not possible: pread/pwrite on /dev/ublkcN (else per-tag buffers)",
+            UBLK_F_USER_COPY, "with 'ublk add --copy user': pread/pwrite on /dev/ublkcN (auto uses zero copy where it can, else per-tag buffers: no system call per I/O)",
             UBLK_F_USER_RECOVERY, "with 'ublk add --recoverable': the disk outlives its server until 'ublk recover'",
             UBLK_F_QUIESCE, "with --recoverable: 'ublk upgrade' hands the disk to a new server with nothing in flight",
             UBLK_F_UPDATE_SIZE, "'ublk resize' grows a live device",

@@ -90,8 +90,9 @@ public final class UblkCommand implements Runnable {
 
         @Option(names = "--copy", paramLabel = "auto|zero|user|buffer",
                 description = "Data movement: zero = the backend reads and writes the request's own pages (SUPPORT_ZERO_COPY + AUTO_BUF_REG,"
-                        + " file: on io_uring), user = pread/pwrite on /dev/ublkcN (USER_COPY), buffer = per-tag buffers the kernel copies to,"
-                        + " auto = zero where the kernel and the backend allow it, else user, else buffer (default: ${DEFAULT-VALUE}).")
+                        + " file: on io_uring), buffer = per-tag buffers the kernel copies into, user = pread/pwrite on /dev/ublkcN"
+                        + " (USER_COPY, Linux 6.5+), auto = zero where the kernel and the backend allow it, else buffer (faster than user:"
+                        + " no system call per I/O) (default: ${DEFAULT-VALUE}).")
         String copy = "auto";
 
         @Option(names = "--force-buf-reg-fallback", hidden = true,
@@ -123,6 +124,9 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--log", paramLabel = "PATH", description = "Log file of the background server (default: in the state directory).")
         Path log;
 
+        @Option(names = "--trace", paramLabel = "DIR", description = "Record every I/O into this new directory (the same as ,trace=DIR in the spec; see 'tensorplane trace').")
+        String trace;
+
         @Option(names = "--recoverable", description = "UBLK_F_USER_RECOVERY: if the server dies, the disk stays (I/O waits) until 'ublk recover' starts a new one.")
         boolean recoverable;
 
@@ -150,6 +154,10 @@ public final class UblkCommand implements Runnable {
                 case "buffer": mode = UblkServer.CopyMode.BUFFER; break;
                 default:
                     throw new CommandLine.ParameterException(spec.commandLine(), "--copy must be auto, zero, user or buffer");
+            }
+            if (trace != null) {
+                backend = backend + ",trace=" + trace; // the background server gets it in --backend
+                trace = null;
             }
             // Check what can be checked before a background server is started, so errors come from here.
             io.tensorplane.engine.DeviceSpec.parse(backend);
@@ -767,7 +775,7 @@ public final class UblkCommand implements Runnable {
                     lacking.add(FEATURE_NAMES[b]);
                 }
             }
-            String fallback = (bits & UBLK_F_USER_COPY) != 0 ? "user copy (pread/pwrite on /dev/ublkcN)" : "per-tag buffers";
+            String fallback = "per-tag buffers (the kernel copies; no system call per I/O)";
             String copy = (bits & UblkServer.ZERO_COPY_FLAGS) == UblkServer.ZERO_COPY_FLAGS
                     ? "zero copy for backends that can take it (file: on io_uring), else " + fallback : fallback;
             PrintWriter out = out(spec);

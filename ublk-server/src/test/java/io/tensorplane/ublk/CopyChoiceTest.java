@@ -19,17 +19,17 @@ class CopyChoiceTest {
     @Test
     void autoPicksZeroCopyWhereKernelAndBackendAllowIt() {
         assertEquals(Copy.ZERO, UblkServer.chooseCopy(CopyMode.AUTO, LINUX_7_3, true, "file:/dev/x"));
-        assertEquals(Copy.USER, UblkServer.chooseCopy(CopyMode.AUTO, LINUX_7_3, false, "mem:1G"));
-        assertEquals(Copy.USER, UblkServer.chooseCopy(CopyMode.AUTO, LINUX_6_12, true, "file:/dev/x"));
+        assertEquals(Copy.BUFFER, UblkServer.chooseCopy(CopyMode.AUTO, LINUX_7_3, false, "mem:1G"));
+        assertEquals(Copy.BUFFER, UblkServer.chooseCopy(CopyMode.AUTO, LINUX_6_12, true, "file:/dev/x"));
         // zero copy needs both flags: AUTO_BUF_REG alone (or SUPPORT_ZERO_COPY alone) is not enough
-        assertEquals(Copy.USER, UblkServer.chooseCopy(CopyMode.AUTO, LINUX_6_12 | UBLK_F_SUPPORT_ZERO_COPY, true, "file:/dev/x"));
+        assertEquals(Copy.BUFFER, UblkServer.chooseCopy(CopyMode.AUTO, LINUX_6_12 | UBLK_F_SUPPORT_ZERO_COPY, true, "file:/dev/x"));
         assertEquals(Copy.BUFFER, UblkServer.chooseCopy(CopyMode.AUTO, UBLK_F_CMD_IOCTL_ENCODE, true, "file:/dev/x"));
     }
 
     @Test
     void anExplicitModeTheKernelOrBackendCannotDoIsOneClearError() {
         UblkException e = assertThrows(UblkException.class, () -> UblkServer.chooseCopy(CopyMode.ZERO, LINUX_6_12, true, "file:/dev/x"));
-        assertTrue(e.getMessage().contains("Linux 6.16+") && e.getMessage().endsWith("use --copy user"), e.getMessage());
+        assertTrue(e.getMessage().contains("Linux 6.16+") && e.getMessage().endsWith("use --copy buffer"), e.getMessage());
         e = assertThrows(UblkException.class, () -> UblkServer.chooseCopy(CopyMode.ZERO, LINUX_7_3, false, "mem:1G"));
         assertTrue(e.getMessage().startsWith("backend 'mem:1G' needs the data in memory"), e.getMessage());
         e = assertThrows(UblkException.class, () -> UblkServer.chooseCopy(CopyMode.USER, UBLK_F_CMD_IOCTL_ENCODE, false, "mem:1G"));

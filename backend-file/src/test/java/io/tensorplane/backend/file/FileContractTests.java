@@ -199,6 +199,39 @@ class FileContractTests {
         }
     }
 
+    /** The trace decorator over the file backend on a lent ring: completions reach it through the lender's reaping. */
+    @Nested
+    class TracedLentRing extends BlockDeviceContractTest {
+        @Override
+        protected BlockDevice open() throws Exception {
+            requireUring();
+            Path trace = Files.createTempDirectory(Path.of("target"), "trace");
+            return new LentDevice(Devices.open("file:" + scratch("traced-lent") + ",create=32M,direct,trace=" + trace
+                    + ",trace-data=checksum"), new LentRing());
+        }
+
+        @Test
+        void theTracePassesTheLendersRingOn() {
+            assertEquals(IoChannel.COMPLETES_THROUGH_HOST, io.channel().completionFd());
+        }
+    }
+
+    /** The trace decorator over the file backend on its own ring: the ring's descriptor passes through. */
+    @Nested
+    class TracedOwnRing extends BlockDeviceContractTest {
+        @Override
+        protected BlockDevice open() throws Exception {
+            requireUring();
+            Path trace = Files.createTempDirectory(Path.of("target"), "trace");
+            return Devices.open("file:" + scratch("traced-own") + ",create=32M,trace=" + trace);
+        }
+
+        @Test
+        void theTracePassesTheRingsDescriptorOn() {
+            assertTrue(io.channel().completionFd() >= 0, "completionFd " + io.channel().completionFd());
+        }
+    }
+
     /** Opens every channel on the lent ring and has its poll() drive it (the contract suite only polls). */
     static final class LentDevice extends ForwardingDevice {
         private final LentRing lent;

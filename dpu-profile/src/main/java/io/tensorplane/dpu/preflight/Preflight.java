@@ -155,8 +155,8 @@ public final class Preflight {
         long bits = f.getAsLong();
         String d = String.format("features 0x%x: %s; data movement: %s", bits, String.join(" ", UblkAbi.featureNames(bits)),
                 (bits & UblkAbi.UBLK_F_SUPPORT_ZERO_COPY) != 0 && (bits & UblkAbi.UBLK_F_AUTO_BUF_REG) != 0
-                        ? "zero copy for file: backends, user copy for the others"
-                        : (bits & UblkAbi.UBLK_F_USER_COPY) != 0 ? "user copy" : "per-tag buffers (no USER_COPY)");
+                        ? "zero copy for file: backends, per-tag buffers for the others"
+                        : (bits & UblkAbi.UBLK_F_USER_COPY) != 0 ? "per-tag buffers (user copy with --copy user)" : "per-tag buffers (no USER_COPY)");
         return Check.pass("ublk_drv", d);
     }
 

@@ -54,7 +54,7 @@ public final class LatencyDevice implements BlockDevice {
         return new Channel(inner.openChannel(host), new SplitMix64(~seed, stream));
     }
 
-    private final class Channel implements IoChannel, IoCompletion {
+    private final class Channel implements IoChannel, IoCompletion, EmulatedLatency {
         private final IoChannel inner;
         private final SplitMix64 random;
         private final long jitter = model.jitterNanos();
@@ -70,6 +70,7 @@ public final class LatencyDevice implements BlockDevice {
         private int[] heap = new int[INITIAL_SLOTS];
         private int heapSize;
         private int inFlight;
+        private long lastLatency;
 
         Channel(IoChannel inner, SplitMix64 random) {
             this.inner = inner;
@@ -91,6 +92,7 @@ public final class LatencyDevice implements BlockDevice {
             }
             done[s] = completion;
             tags[s] = tag;
+            lastLatency = latency;
             due[s] = System.nanoTime() + latency;
             inFlight++;
             return s;
@@ -206,6 +208,11 @@ public final class LatencyDevice implements BlockDevice {
         @Override
         public int inFlight() {
             return inFlight;
+        }
+
+        @Override
+        public long lastEmulatedNanos() {
+            return lastLatency;
         }
 
         @Override

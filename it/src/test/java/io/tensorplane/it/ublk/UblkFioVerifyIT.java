@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>On Linux 7.3 the file backend gets zero copy ('--copy auto': the kernel registers each request's pages in the
  * queue's ring, the backend reads and writes them there), and one run forces the fallback of zero copy (the kernel
  * cannot register a request's buffer, the server registers it by hand); on 6.12 ({@link UblkFioVerifyLinux612IT})
- * the same runs use user copy, and asking for zero copy is one clear error.
+ * the same runs use per-tag buffers, and asking for zero copy is one clear error.
  */
 @TestbedTest
 class UblkFioVerifyIT {
@@ -101,9 +101,9 @@ class UblkFioVerifyIT {
         Ublk.del(guest, d);
     }
 
-    /** What '--copy auto' gives: zero copy for the file backend where the kernel has it (7.3), else user copy. */
+    /** What '--copy auto' gives: zero copy for the file backend where the kernel has it (7.3), else per-tag buffers. */
     static String expectedCopy(Guest guest, String backend) {
-        return backend.startsWith("file:") && guest.kernelSeries().equals("7.3") ? "zero" : "user";
+        return backend.startsWith("file:") && guest.kernelSeries().equals("7.3") ? "zero" : "buffer";
     }
 
     /**
@@ -117,7 +117,7 @@ class UblkFioVerifyIT {
         if (!guest.kernelSeries().equals("7.3")) {
             ExecResult r = Ublk.tp(guest, "ublk add --backend file:/dev/tpdisk --copy zero", Ublk.ADD_TIMEOUT);
             Ublk.assertOneLineError(r, "no zero copy with automatic buffer registration");
-            assertTrue(r.stderr().contains("use --copy user"), r.toString());
+            assertTrue(r.stderr().contains("use --copy buffer"), r.toString());
             return;
         }
         Ublk.Dev d = Ublk.add(guest, "--backend file:/dev/tpdisk --copy zero --force-buf-reg-fallback --depth 128");

@@ -269,7 +269,7 @@ class UblkLifecycleIT {
                 setByDriver.add(f[0]);
             }
         });
-        Ublk.Dev recoverable = Ublk.add(guest, "--backend null:1G --recoverable");
+        Ublk.Dev recoverable = Ublk.add(guest, "--backend null:1G --recoverable --copy user");
         Ublk.Dev buffers = Ublk.add(guest, "--backend null:1G --copy buffer");
         Ublk.Dev zero = Ublk.add(guest, "--backend file:/tmp/ublk-two.img,create=64M");
         boolean seven = guest.kernelSeries().equals("7.3");
@@ -292,11 +292,11 @@ class UblkLifecycleIT {
         // a device that asks for nothing carries exactly what the driver sets on every device
         assertEquals(setByDriver, flags.get(buffers.id()), list);
         assertTrue(flags.get(recoverable.id()).containsAll(Set.of("USER_COPY", "USER_RECOVERY")), list);
-        // zero copy where the kernel has it (the file backend), else user copy; 'ublk list' says which
+        // zero copy where the kernel has it (the file backend), else per-tag buffers; 'ublk list' says which
         assertEquals(seven, flags.get(zero.id()).containsAll(Set.of("SUPPORT_ZERO_COPY", "AUTO_BUF_REG")), list);
         assertEquals(seven, flags.get(recoverable.id()).contains("QUIESCE"), list);
         String human = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
-        assertTrue(human.lines().anyMatch(l -> l.startsWith(zero.id() + " ") && l.contains(seven ? " zero " : " user ")), human);
+        assertTrue(human.lines().anyMatch(l -> l.startsWith(zero.id() + " ") && l.contains(seven ? " zero " : " buffer ")), human);
         assertTrue(human.lines().anyMatch(l -> l.startsWith(buffers.id() + " ") && l.contains(" buffer ")), human);
         if (!seven) {
             // 6.12 has neither QUIESCE nor UPDATE_SIZE: the live operations say so in one line

@@ -43,6 +43,16 @@ public final class Registry {
         genctr.incrementAndGet();
     }
 
+    /** Removes a subsystem from a live target (new Connects to it are refused); its controllers stay until torn down. */
+    public synchronized Subsystem remove(String nqn) {
+        Subsystem s = subsystems.remove(nqn);
+        if (s == null) {
+            throw new IllegalArgumentException("no subsystem " + nqn);
+        }
+        genctr.incrementAndGet();
+        return s;
+    }
+
     public void addPort(Port p) {
         ports.add(p);
         genctr.incrementAndGet();

@@ -17,7 +17,8 @@ public final class Subsystem {
 
     private final String nqn;
     private final boolean discovery;
-    private final List<Namespace> namespaces;
+    /** Replaced whole (copy on write) when a namespace is attached or detached live. */
+    private volatile List<Namespace> namespaces;
     private final Set<String> allowedHosts;
     private final String serial;
     private final ConcurrentHashMap<Integer, Controller> controllers = new ConcurrentHashMap<>();
@@ -66,13 +67,37 @@ public final class Subsystem {
     }
 
     public Namespace namespace(int nsid) {
-        for (int i = 0; i < namespaces.size(); i++) {
-            Namespace n = namespaces.get(i);
+        List<Namespace> all = namespaces;
+        for (int i = 0; i < all.size(); i++) {
+            Namespace n = all.get(i);
             if (n.nsid() == nsid) {
                 return n;
             }
         }
         return null;
+    }
+
+    /** Adds a namespace to a live subsystem; its NSID must be free. */
+    public synchronized void attach(Namespace ns) {
+        if (namespace(ns.nsid()) != null) {
+            throw new IllegalArgumentException("subsystem " + nqn + " already has namespace " + ns.nsid());
+        }
+        List<Namespace> now = new ArrayList<>(namespaces);
+        now.add(ns);
+        now.sort((a, b) -> Integer.compare(a.nsid(), b.nsid()));
+        namespaces = List.copyOf(now);
+    }
+
+    /** Removes a namespace from a live subsystem: commands for it fail with Invalid Namespace from now on. */
+    public synchronized Namespace detach(int nsid) {
+        Namespace ns = namespace(nsid);
+        if (ns == null) {
+            throw new IllegalArgumentException("subsystem " + nqn + " has no namespace " + nsid);
+        }
+        List<Namespace> now = new ArrayList<>(namespaces);
+        now.remove(ns);
+        namespaces = List.copyOf(now);
+        return ns;
     }
 
     public boolean allows(String hostNqn) {

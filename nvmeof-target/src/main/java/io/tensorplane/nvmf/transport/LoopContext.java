@@ -121,22 +121,27 @@ public final class LoopContext {
     /** Closes this thread's engine channels; must run on the loop. */
     void closeChannels(List<Throwable> errors) {
         for (int i = 0; i < channels.length; i++) {
-            IoChannel ch = channels[i];
-            if (ch != null) {
-                try {
-                    for (int spin = 0; spin < 1000 && ch.inFlight() > 0; spin++) {
-                        ch.poll();
-                    }
-                    if (watches[i] != null) {
-                        watches[i].cancel();
-                        watches[i] = null;
-                    }
-                    ch.close();
-                } catch (RuntimeException e) {
-                    errors.add(e);
+            closeChannel(i, errors);
+        }
+    }
+
+    /** Closes this thread's channel on the namespace of global index {@code i}, if open; must run on the loop. */
+    void closeChannel(int i, List<Throwable> errors) {
+        IoChannel ch = i < channels.length ? channels[i] : null;
+        if (ch != null) {
+            try {
+                for (int spin = 0; spin < 1000 && ch.inFlight() > 0; spin++) {
+                    ch.poll();
                 }
-                channels[i] = null;
+                if (watches[i] != null) {
+                    watches[i].cancel();
+                    watches[i] = null;
+                }
+                ch.close();
+            } catch (RuntimeException e) {
+                errors.add(e);
             }
+            channels[i] = null;
         }
     }
 }

@@ -59,6 +59,19 @@ public final class LoopContexts {
         return s;
     }
 
+    /** Closes each loop's engine channel on one namespace (detached live), on the loop's own thread. */
+    public List<Throwable> closeChannels(io.tensorplane.nvmf.subsystem.Namespace ns) {
+        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (var e : byLoop.entrySet()) {
+            try {
+                e.getKey().submit(() -> e.getValue().closeChannel(ns.globalIndex(), errors)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception ex) {
+                errors.add(ex);
+            }
+        }
+        return errors;
+    }
+
     /** Closes each loop's engine channels on its own thread. */
     public List<Throwable> closeAll() {
         List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());

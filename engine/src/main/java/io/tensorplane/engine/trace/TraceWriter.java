@@ -1,0 +1,379 @@
+package io.tensorplane.engine.trace;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.ControlledMessageHandler;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
+
+/**
+ * The one thread per trace that drains the channels' rings into the Chronicle Queue: a batch of a
+ * channel's records becomes one excerpt. It alone touches the queue (Chronicle appenders are confined
+ * to a thread). It watches the disk: below {@link #minFreeBytes} free it stops appending and counts
+ * what it discards as dropped (a mapped file that cannot grow would crash the process), and resumes
+ * when space is back. A failed append ends the trace the same way; the I/O goes on.
+ */
+final class TraceWriter implements Runnable {
+    private static final Logger LOG = Logger.getLogger("io.tensorplane.engine.trace");
+    /** Bytes of records per excerpt: bounded, so an excerpt never approaches the mapping chunk. */
+    private static final int BATCH_BYTES = 1 << 20;
+    /**
+     * How long the writer sleeps after a pass over the rings. Long enough that its wake-ups cost the I/O threads
+     * nothing worth measuring (it may share their CPU), short enough that no ring fills meanwhile: a 1 MiB ring
+     * holds 14 500 records, 5 ms of 2.9 M I/Os a second on one channel.
+     */
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** The sleep instead when a ring was more than an eighth full at the start of the pass. */
+    private static final long BUSY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final long SPACE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Records taken from one ring per pass, so that one busy channel does not starve the others. */
+    private static final int PASS_RECORDS = 64 * 1024;
+    /** Below this much free space the trace stops growing (four mapping chunks). */
+    static long minFreeBytes = Long.getLong("tensorplane.trace.minFreeBytes", 4 * TraceFormat.CHUNK_BYTES);
+
+    private final Path dir;
+    private final ChronicleQueue queue;
+    private final String spec;
+    private final long size;
+    private final int blockSize;
+    private final int dataMode;
+    private final long base = System.nanoTime();
+    private final ConcurrentLinkedQueue<TraceDevice.Channel> added = new ConcurrentLinkedQueue<>();
+    private final List<Lane> lanes = new ArrayList<>();
+    private final Thread thread;
+    private final BatchCopier copier = new BatchCopier();
+    private volatile boolean stopping;
+    /** Tests: while set, the writer drains nothing (a consumer that cannot keep up). */
+    volatile boolean paused;
+    private volatile long recorded;
+    private volatile long dropped;
+    private long droppedClosed;
+    private long recordedClosed;
+    private boolean diskFull;
+    private boolean failed;
+    private long nextSpaceCheck;
+    /** The fullest ring of this pass, as a fraction of its capacity. */
+    private double fullest;
+
+    private TraceWriter(Path dir, ChronicleQueue queue, String spec, long size, int blockSize, int dataMode) {
+        this.dir = dir;
+        this.queue = queue;
+        this.spec = spec;
+        this.size = size;
+        this.blockSize = blockSize;
+        this.dataMode = dataMode;
+        this.thread = new Thread(this, "trace-writer " + dir.getFileName());
+        this.thread.setDaemon(true);
+    }
+
+    static TraceWriter start(Path dir, String spec, long size, int blockSize, int dataMode) {
+        ChronicleQueue queue;
+        try {
+            Files.createDirectories(dir);
+            queue = TraceFormat.open(dir, false);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot write a trace in " + dir + ": " + e.getMessage(), e);
+        }
+        TraceWriter w = new TraceWriter(dir, queue, spec, size, blockSize, dataMode);
+        w.thread.start();
+        return w;
+    }
+
+    long base() {
+        return base;
+    }
+
+    long now() {
+        return System.nanoTime() - base;
+    }
+
+    long recorded() {
+        return recorded;
+    }
+
+    long dropped() {
+        return dropped;
+    }
+
+    void add(TraceDevice.Channel c) {
+        added.add(c);
+    }
+
+    /** Drains every ring, ends the trace and closes the queue. */
+    void close() {
+        stopping = true;
+        paused = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warning("trace " + dir + ": the writer did not finish within 30 s");
+        }
+    }
+
+    @Override
+    public void run() {
+        ExcerptAppender appender = null;
+        try {
+            appender = queue.createAppender();
+            writeStart(appender);
+            while (true) {
+                boolean last = stopping;
+                int work = 0;
+                for (TraceDevice.Channel c; (c = added.poll()) != null; ) {
+                    lanes.add(new Lane(c));
+                }
+                checkSpace();
+                if (!paused || last) {
+                    for (int i = 0; i < lanes.size(); i++) {
+                        Lane lane = lanes.get(i);
+                        work += service(appender, lane, last);
+                        if (lane.ended) {
+                            droppedClosed += lane.dropped();
+                            lanes.remove(i--);
+                        }
+                    }
+                }
+                publishTotals();
+                if (last && work == 0) {
+                    break;
+                }
+                // Sleep after every pass, busy or not: a pass empties the rings (unless one held more than a pass
+                // takes, then go again at once), and waking for every few records would cost the CPU it may share
+                // with the I/O threads.
+                if (!last && work < PASS_RECORDS) {
+                    LockSupport.parkNanos(fullest > 0.125 ? BUSY_NANOS : IDLE_NANOS);
+                }
+                fullest = 0;
+            }
+            for (Lane lane : lanes) {
+                // a channel still open when the device closed: end it with what it recorded
+                droppedClosed += lane.dropped();
+                recordedClosed += lane.written;
+                writeChannelEnd(appender, lane);
+            }
+            lanes.clear();
+            publishTotals();
+            writeEnd(appender);
+        } catch (RuntimeException e) {
+            LOG.warning("trace " + dir + " failed: " + e);
+        } finally {
+            if (appender != null) {
+                appender.close();
+            }
+            queue.close();
+        }
+    }
+
+    private void publishTotals() {
+        long r = 0;
+        long d = droppedClosed;
+        for (Lane lane : lanes) {
+            d += lane.dropped();
+        }
+        for (Lane lane : lanes) {
+            r += lane.written;
+        }
+        recorded = r + recordedClosed;
+        dropped = d;
+    }
+
+    /** Announces, drains, reports drops and ends one channel; returns the records moved. */
+    private int service(ExcerptAppender appender, Lane lane, boolean last) {
+        TraceDevice.Channel c = lane.channel;
+        if (!lane.announced) {
+            append(appender, b -> {
+                b.writeInt(TraceFormat.CHANNEL);
+                b.writeInt(c.id);
+                b.writeUtf8(c.origin);
+                b.writeLong(c.opened);
+            });
+            lane.announced = true;
+        }
+        boolean closed = c.isClosed();
+        fullest = Math.max(fullest, (double) c.ring.size() / c.ring.capacity());
+        int moved = 0;
+        while (c.ring.size() > 0) {
+            int n;
+            if (diskFull || failed) {
+                n = c.ring.read((type, buffer, index, length) -> { }, Integer.MAX_VALUE);
+                lane.discarded += n;
+            } else {
+                n = drainBatch(appender, lane);
+            }
+            moved += n;
+            if (n == 0 || !last && moved >= PASS_RECORDS) {
+                break; // let the other channels have their turn
+            }
+        }
+        long drops = lane.dropped();
+        if (drops != lane.reportedDrops) {
+            append(appender, b -> {
+                b.writeInt(TraceFormat.DROPS);
+                b.writeInt(c.id);
+                b.writeLong(drops);
+            });
+            lane.reportedDrops = drops;
+        }
+        if (closed && c.ring.size() == 0) {
+            writeChannelEnd(appender, lane);
+            recordedClosed += lane.written;
+            lane.written = 0;
+            lane.ended = true;
+        }
+        return moved;
+    }
+
+    private int drainBatch(ExcerptAppender appender, Lane lane) {
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeInt(TraceFormat.IOS);
+            b.writeInt(lane.channel.id);
+            long countAt = b.writePosition();
+            b.writeInt(0);
+            copier.start(b);
+            lane.channel.ring.controlledRead(copier);
+            b.writeInt(countAt, copier.count);
+            lane.written += copier.count;
+            return copier.count;
+        } catch (RuntimeException e) {
+            fail(e);
+            return 0;
+        }
+    }
+
+    /** Copies records from a ring into the open excerpt, up to {@link #BATCH_BYTES}. */
+    private static final class BatchCopier implements ControlledMessageHandler {
+        private Bytes<?> bytes;
+        int count;
+        private int batchBytes;
+
+        void start(Bytes<?> b) {
+            bytes = b;
+            count = 0;
+            batchBytes = 0;
+        }
+
+        @Override
+        public Action onMessage(int type, MutableDirectBuffer buffer, int index, int length) {
+            if (count > 0 && batchBytes + length > BATCH_BYTES) {
+                return Action.ABORT;
+            }
+            bytes.unsafeWrite(buffer.addressOffset() + index, length);
+            count++;
+            batchBytes += length;
+            return Action.CONTINUE;
+        }
+    }
+
+    private interface Body {
+        void write(Bytes<?> b);
+    }
+
+    private void append(ExcerptAppender appender, Body body) {
+        if (failed) {
+            return;
+        }
+        try (DocumentContext dc = appender.writingDocument()) {
+            body.write(dc.wire().bytes());
+        } catch (RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    private void fail(RuntimeException e) {
+        if (!failed) {
+            failed = true;
+            LOG.warning("trace " + dir + ": cannot append (" + e + "); dropping records from now on");
+        }
+    }
+
+    private void writeStart(ExcerptAppender appender) {
+        long wall = System.currentTimeMillis();
+        append(appender, b -> {
+            b.writeInt(TraceFormat.START);
+            b.writeInt(TraceFormat.VERSION);
+            b.writeLong(wall);
+            b.writeUtf8(spec);
+            b.writeLong(size);
+            b.writeInt(blockSize);
+            b.writeInt(dataMode);
+        });
+    }
+
+    private void writeChannelEnd(ExcerptAppender appender, Lane lane) {
+        long written = lane.written;
+        long drops = lane.dropped();
+        append(appender, b -> {
+            b.writeInt(TraceFormat.CHANNEL_END);
+            b.writeInt(lane.channel.id);
+            b.writeLong(written);
+            b.writeLong(drops);
+        });
+    }
+
+    private void writeEnd(ExcerptAppender appender) {
+        long r = recorded;
+        long d = dropped;
+        long end = now();
+        append(appender, b -> {
+            b.writeInt(TraceFormat.END);
+            b.writeLong(r);
+            b.writeLong(d);
+            b.writeLong(end);
+        });
+    }
+
+    private void checkSpace() {
+        long t = System.nanoTime();
+        if (t - nextSpaceCheck < 0) {
+            return;
+        }
+        nextSpaceCheck = t + SPACE_CHECK_NANOS;
+        long free;
+        try {
+            free = Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            return;
+        }
+        if (!diskFull && free < minFreeBytes) {
+            diskFull = true;
+            LOG.warning("trace " + dir + ": only " + (free >> 20) + " MiB free; dropping records until space is freed");
+        } else if (diskFull && free >= 2 * minFreeBytes) {
+            diskFull = false;
+            LOG.info("trace " + dir + ": space is back (" + (free >> 20) + " MiB free); recording again");
+        }
+    }
+
+    /** The writer's view of one channel. */
+    private static final class Lane {
+        final TraceDevice.Channel channel;
+        boolean announced;
+        boolean ended;
+        long written;
+        long discarded;
+        long reportedDrops;
+
+        Lane(TraceDevice.Channel channel) {
+            this.channel = channel;
+        }
+
+        long dropped() {
+            return channel.droppedByThread() + discarded;
+        }
+    }
+}
