@@ -44,7 +44,7 @@ class UblkLifecycleIT {
     @AfterEach
     void cleanUp(Guest guest) {
         Ublk.cleanUp(guest);
-        guest.run("rm -f /tmp/ublk-two.img");
+        guest.run("rm -f /tmp/ublk-two.img /mnt/backing/*.img");
     }
 
     private static String fioVerify(String dev) {
@@ -298,12 +298,98 @@ class UblkLifecycleIT {
         String human = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
         assertTrue(human.lines().anyMatch(l -> l.startsWith(zero.id() + " ") && l.contains(seven ? " zero " : " buffer ")), human);
         assertTrue(human.lines().anyMatch(l -> l.startsWith(buffers.id() + " ") && l.contains(" buffer ")), human);
-        if (!seven) {
-            // 6.12 has neither QUIESCE nor UPDATE_SIZE: the live operations say so in one line
-            Ublk.assertOneLineError(Ublk.tp(guest, "ublk upgrade --id " + recoverable.id(), Duration.ofSeconds(60)), "has no QUIESCE");
-            Ublk.assertOneLineError(Ublk.tp(guest, "ublk resize --id " + zero.id() + " --size 128M", Duration.ofSeconds(60)),
-                    "cannot resize a live device");
-        }
         // (the devices go in cleanUp's 'ublk del --all')
+    }
+
+    /** ext4 on a null_blk disk at /mnt/backing, for the live operations' backing files (made once per guest). */
+    private static void backingExt4(Guest guest) {
+        guest.runOk("mountpoint -q /mnt/backing || { tp_modprobe ext4 && nullb_create tplive 1200 512"
+                + " && fs_mount ext4 /dev/tplive /mnt/backing; }", Duration.ofMinutes(2));
+    }
+
+    /** A file-backed device (zero copy on 7.3) with a fresh ext4 mounted at /mnt/ublk. */
+    private static Ublk.Dev mounted(Guest guest, String image, String size, String more) {
+        backingExt4(guest);
+        Ublk.Dev d = Ublk.add(guest, "--backend file:/mnt/backing/" + image + ",create=" + size + ",direct " + more);
+        assertEquals("zero", Ublk.strField(d.json(), "copy"), d.json());
+        guest.runOk("mkfs.ext4 -q -F " + d.path() + " && mkdir -p /mnt/ublk && mount " + d.path() + " /mnt/ublk", Duration.ofMinutes(2));
+        return d;
+    }
+
+    /**
+     * 'ublk resize' grows a live device (UPDATE_SIZE, 7.3) and resize2fs grows the mounted ext4 on it: more than the old
+     * size then fits, fsck is clean, earlier data intact. While it is mounted 'ublk del' is refused at once with one
+     * line (SAFE_STOP_DEV) and the file system goes on; after umount it is removed. On 6.12 resize is one clear line.
+     */
+    @Test
+    void resizeGrowsTheMountedExt4AndDelRefusesItWhileMounted(Guest guest) {
+        if (!guest.kernelSeries().equals("7.3")) {
+            Ublk.Dev d = Ublk.add(guest, "--backend file:/tmp/ublk-two.img,create=64M");
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk resize --id " + d.id() + " --size 128M", Duration.ofSeconds(60)),
+                    "cannot resize a live device");
+            Ublk.del(guest, d);
+            return;
+        }
+        Ublk.Dev d = mounted(guest, "grow.img", "256M", "");
+        guest.runOk("head -c 32M /dev/urandom > /mnt/ublk/before && sha256sum /mnt/ublk/before > /tmp/before.sum", Duration.ofMinutes(1));
+        Ublk.assertOneLineError(Ublk.tp(guest, "ublk resize --id " + d.id() + " --size 128M", Duration.ofSeconds(60)), "only grows");
+        String out = Ublk.tp(guest, "ublk resize --id " + d.id() + " --size 640M", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(out.contains("is now 671088640 bytes"), out);
+        guest.runOk("test $(blockdev --getsize64 " + d.path() + ") -eq 671088640 && test $(stat -c %s /mnt/backing/grow.img) -eq 671088640");
+        guest.runOk("resize2fs " + d.path(), Duration.ofMinutes(2));
+        // more than the old size now fits: 400 MiB allocated on a file system that had 256 MiB
+        guest.runOk("test $(df -m --output=size /mnt/ublk | tail -1) -gt 600 && fallocate -l 400M /mnt/ublk/after"
+                + " && head -c 16M /dev/urandom | dd of=/mnt/ublk/after bs=1M seek=380 conv=notrunc status=none && sync", Duration.ofMinutes(2));
+        String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(list.contains("\"size_bytes\" : 671088640"), list);
+        ExecResult r = Ublk.tp(guest, "ublk del --id " + d.id(), Duration.ofSeconds(60));
+        Ublk.assertOneLineError(r, "ublk device " + d.id() + " is in use (mounted, or open by a process)");
+        assertTrue(r.elapsed().toSeconds() < 30, "refused at once, not after a wait: " + r);
+        // the file system goes on as if nothing happened
+        guest.runOk("head -c 4M /dev/urandom > /mnt/ublk/f && sync && test $(stat -c %s /mnt/ublk/f) -eq 4194304");
+        guest.runOk("umount /mnt/ublk && fsck.ext4 -fn " + d.path() + " && mount " + d.path() + " /mnt/ublk && sha256sum -c --quiet /tmp/before.sum"
+                + " && umount /mnt/ublk", Duration.ofMinutes(2));
+        Ublk.del(guest, d);
+    }
+
+    /**
+     * 'ublk upgrade' replaces the server with a new process (QUIESCE + user recovery, 7.3) under fio verify on a mounted
+     * ext4: fio keeps running and verifies clean, a new pid serves the disk, no I/O error in dmesg, fsck clean. On 6.12
+     * it is one clear line.
+     */
+    @Test
+    void upgradeReplacesTheServerUnderFioVerifyWithExt4Mounted(Guest guest) {
+        if (!guest.kernelSeries().equals("7.3")) {
+            Ublk.Dev d = Ublk.add(guest, "--backend null:1G --recoverable");
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk upgrade --id " + d.id(), Duration.ofSeconds(60)), "has no QUIESCE");
+            Ublk.del(guest, d);
+            return;
+        }
+        guest.runOk("dmesg -C"); // the I/O errors other tests of this guest provoke on their disks are not this one's
+        Ublk.Dev d = mounted(guest, "up.img", "384M", "--recoverable");
+        guest.runOk("head -c 16M /dev/urandom > /mnt/ublk/before && sha256sum /mnt/ublk/before > /tmp/before.sum", Duration.ofMinutes(1));
+        // fio writes and verifies files on the mounted ext4 for the whole time; the upgrade comes in the middle
+        String fio = "fio --name=up --directory=/mnt/ublk --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=16"
+                + " --size=48M --loops=3 --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --output=/tmp/up.out";
+        String out = guest.runOk(String.join("\n",
+                "(" + fio + "; echo $? > /tmp/fio.rc) > /dev/null 2>&1 < /dev/null & fio=$!",
+                "sleep 5",
+                "kill -0 $fio || { echo 'fio ended early'; cat /tmp/up.out; exit 1; }",
+                Ublk.TP + " ublk upgrade --id " + d.id() + " > /tmp/upgrade.json || { echo 'upgrade failed'; exit 1; }",
+                "kill -0 $fio && echo 'fio still running after the upgrade'",
+                "cat /tmp/upgrade.json",
+                "wait $fio; echo \"fio=$(cat /tmp/fio.rc)\"; tail -5 /tmp/up.out"),
+                Duration.ofMinutes(8)).out();
+        assertTrue(out.contains("fio still running after the upgrade"), out);
+        assertTrue(out.contains("fio=0"), "fio verify saw an error: " + out);
+        int newPid = Ublk.intField(out, "pid");
+        assertNotEquals(d.pid(), newPid, out);
+        guest.runOk("! kill -0 " + d.pid() + " 2>/dev/null");
+        String list = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(list.contains("LIVE") && list.contains(String.valueOf(newPid)) && list.contains(" zero "), list);
+        // no I/O error reached the file system, and the disk is consistent
+        guest.runOk("! dmesg | grep -E 'ublkb" + d.id() + ".*(I/O error|error)|EXT4-fs error'");
+        guest.runOk("sha256sum -c --quiet /tmp/before.sum && umount /mnt/ublk && fsck.ext4 -fn " + d.path(), Duration.ofMinutes(2));
+        Ublk.del(guest, new Ublk.Dev(d.id(), d.path(), newPid, d.queues(), out));
     }
 }
