@@ -98,7 +98,6 @@ class UblkTraceIT {
         assertTrue(stat.path("complete").asBoolean(), stat.toString());
         assertEquals(0, stat.path("dropped").asLong(), "nothing dropped: " + stat);
         long ios = stat.path("ios").asLong();
-        System.out.println(Ublk.tp(guest, "trace stat " + TRACE, Duration.ofMinutes(2)).assertOk().out());
         assertTrue(ios > 100, "ext4 did I/O: " + ios);
         long writes = op(stat.path("ops"), "write").path("ios").asLong();
         long reads = op(stat.path("ops"), "read").path("ios").asLong();
@@ -121,7 +120,7 @@ class UblkTraceIT {
             assertEquals(ios, r.path("ios").asLong(), e.getKey() + ": every recorded I/O replayed");
             assertEquals(0, r.path("mismatchCount").asLong(), e.getKey() + ": every read returned the recorded data: " + r);
             assertEquals(0, r.path("unverifiable").asLong(), e.getKey() + ": full data, so every read is checked");
-            assertTrue(r.path("verified").asLong() >= reads * 9 / 10, e.getKey() + " verified " + r.path("verified"));
+            assertEquals(reads, r.path("verified").asLong(), e.getKey() + ": every read verified");
             assertEquals(0, r.path("resultsDiffering").asLong(), e.getKey() + ": the same results as recorded");
             assertEquals(digest, r.path("sequenceDigest").asLong(), e.getKey() + ": the same operation sequence");
         }
@@ -135,10 +134,7 @@ class UblkTraceIT {
         assertTrue(nandRead.path("replayed").path("p50").asLong() > optaneRead.path("replayed").path("p50").asLong(),
                 "a nand read takes longer than an optane read, measured: " + nandRead + " vs " + optaneRead);
 
-        // The same trace and seed: the same emulated latencies again.
-        JsonNode again = json(guest, "trace replay " + TRACE + " --backend " + backends[0] + " --timing max --json", Duration.ofMinutes(5));
-        assertEquals(results.get(backends[0]).path("emulationDigest").asLong(), again.path("result").path("emulationDigest").asLong());
-        assertEquals(digest, again.path("result").path("sequenceDigest").asLong());
+        // (The same trace and seed drawing the same emulated latencies on every run is ReplayTest's, on the host.)
     }
 
     @Test
