@@ -407,9 +407,10 @@ public final class Replay {
             while ((device.sizeBytes() >>> shift) >= Integer.MAX_VALUE) {
                 shift++;
             }
-            // Events: a pattern at its submission (key 2t+1), a read's check at its completion (key 2t, first on a tie).
-            long[] when = new long[2 * n];
-            long[] what = new long[2 * n];
+            // Events, at most one per I/O: a pattern at its submission (key 2t+1), a read's check at its
+            // completion (key 2t, so first on a tie).
+            long[] when = new long[n];
+            int[] what = new int[n];
             int e = 0;
             for (Trace.Channel c : busy) {
                 int f = first.get(c);
@@ -432,7 +433,7 @@ public final class Replay {
             }
             BitSet patterned = new BitSet();
             for (int k : Sorting.byKey(Arrays.copyOf(when, e), e)) {
-                int io = (int) what[k];
+                int io = what[k];
                 Trace.Channel c = owner[io];
                 int i = io - first.get(c);
                 int from = (int) (c.offset[i] >>> shift);

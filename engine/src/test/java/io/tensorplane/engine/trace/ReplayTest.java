@@ -181,6 +181,20 @@ class ReplayTest {
             }
             assertTrue(depth <= 8, "queue " + q + " never deeper than recorded (8): " + depth);
             assertTrue(depth >= 4, "queue " + q + " keeps a recorded depth on a slower device: " + depth);
+            // and every I/O of the other queue (on the other replay thread) that had completed before it
+            Trace.Channel otherRec = recorded.channels().get(1 - q);
+            Trace.Channel otherRep = t.channels().get(1 - q);
+            int crossed = 0;
+            for (int i = 0; i < rec.count(); i++) {
+                for (int j = 0; j < otherRec.count(); j++) {
+                    if (otherRec.completeNanos(j) <= rec.submitNanos(i)) {
+                        assertTrue(otherRep.completeNanos(j) <= rep.submitNanos(i) + 1,
+                                "queue " + (1 - q) + " #" + j + " before queue " + q + " #" + i);
+                        crossed++;
+                    }
+                }
+            }
+            assertTrue(crossed > 1_000_000, "cross-queue dependencies checked: " + crossed);
         }
         assertTrue(checked > 10_000, "dependencies checked: " + checked);
     }
