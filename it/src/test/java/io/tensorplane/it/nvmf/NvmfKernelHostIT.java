@@ -69,7 +69,9 @@ class NvmfKernelHostIT {
 
     /** fio randwrite then verify (crc32c) over a small region; asserts no error and that everything was verified. */
     private static void fioVerify(Guest guest, String dev, int qd, String bs, String size) {
-        String bsArg = bs.startsWith("bssplit") ? "--" + bs + " --bsrange=512-128k" : "--bs=" + bs;
+        // fio aligns offsets to the smallest size of --bsrange: the smallest of the split, so that a namespace with
+        // 4096-byte blocks gets only aligned I/O (a misaligned O_DIRECT write fails in the host with EINVAL).
+        String bsArg = bs.startsWith("bssplit") ? "--" + bs + " --bsrange=" + bs.substring(8, bs.indexOf('/')) + "-128k" : "--bs=" + bs;
         ExecResult r = guest.run("fio --name=v --filename=" + dev + " --rw=randwrite " + bsArg + " --iodepth=" + qd
                 + " --ioengine=io_uring --direct=1 --size=" + size + " --verify=crc32c --do_verify=1 --verify_fatal=1"
                 + " --randrepeat=0 --output-format=terse --terse-version=3", LONG);
