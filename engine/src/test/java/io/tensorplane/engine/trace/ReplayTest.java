@@ -164,6 +164,7 @@ class ReplayTest {
         replay("mem:64M,latency=200us,trace=" + dir, "max", false);
         Trace t = Trace.read(dir, null);
         int checked = 0;
+        long crossed = 0;
         for (int q = 0; q < 2; q++) {
             Trace.Channel rec = recorded.channels().get(q);
             Trace.Channel rep = t.channels().get(q);
@@ -189,7 +190,6 @@ class ReplayTest {
             // and every I/O of the other queue (on the other replay thread) that had completed before it
             Trace.Channel otherRec = recorded.channels().get(1 - q);
             Trace.Channel otherRep = t.channels().get(1 - q);
-            int crossed = 0;
             for (int i = 0; i < rec.count(); i++) {
                 for (int j = 0; j < otherRec.count(); j++) {
                     if (otherRec.completeNanos(j) <= rec.submitNanos(i)) {
@@ -199,9 +199,10 @@ class ReplayTest {
                     }
                 }
             }
-            assertTrue(crossed > 1_000_000, "cross-queue dependencies checked: " + crossed);
         }
         assertTrue(checked > 10_000, "dependencies checked: " + checked);
+        // (of the 3000 x 3000 pairs nearly all are ordered one way or the other, however the two queues overlapped)
+        assertTrue(crossed > 4_000_000, "cross-queue dependencies checked: " + crossed);
     }
 
     @Test
