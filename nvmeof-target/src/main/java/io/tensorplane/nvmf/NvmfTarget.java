@@ -7,13 +7,13 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Devices;
+import io.tensorplane.nvmf.core.Stats;
 import io.tensorplane.nvmf.subsystem.Namespace;
 import io.tensorplane.nvmf.subsystem.Port;
 import io.tensorplane.nvmf.subsystem.Registry;
 import io.tensorplane.nvmf.subsystem.Subsystem;
 import io.tensorplane.nvmf.subsystem.TargetOptions;
 import io.tensorplane.nvmf.transport.LoopContexts;
-import io.tensorplane.nvmf.transport.Stats;
 import io.tensorplane.nvmf.transport.TcpServer;
 import io.tensorplane.nvmf.transport.Transport;
 
@@ -77,6 +77,10 @@ public final class NvmfTarget implements AutoCloseable {
                     throw new IllegalArgumentException("a subsystem has no nqn");
                 }
                 Subsystem.validateNqn(sc.nqn);
+                String warning = Subsystem.formatWarning(sc.nqn);
+                if (warning != null) {
+                    LOG.warning("nvmf: " + warning);
+                }
                 if (sc.namespaces.isEmpty()) {
                     throw new IllegalArgumentException("subsystem " + sc.nqn + " has no namespace");
                 }
@@ -121,7 +125,7 @@ public final class NvmfTarget implements AutoCloseable {
             if (cfg.metricsPort > 0) {
                 t.startMetrics(addrs.get(0).getAddress(), cfg.metricsPort);
             }
-            t.warmUp();
+            server.warmUp();
             return t;
         } catch (RuntimeException | InterruptedException e) {
             if (server != null) {
@@ -135,27 +139,6 @@ public final class NvmfTarget implements AutoCloseable {
                 throw new IllegalArgumentException("cannot listen on " + cfg.listen + ": address already in use", e);
             }
             throw e;
-        }
-    }
-
-    /**
-     * Talks to the target once through its own port (ICReq, discovery Connect, enable, Identify, discovery log,
-     * shutdown) before it is announced as serving: this loads and links the classes of the whole receive and reply
-     * path, which in a slow (emulated) machine can otherwise take longer than the 10 s the Linux host waits for the
-     * ICResp of its first connection.
-     */
-    private void warmUp() {
-        InetSocketAddress a = ioAddresses.get(0);
-        InetSocketAddress local = a.getAddress().isAnyLocalAddress()
-                ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), a.getPort()) : a;
-        try (io.tensorplane.nvmf.tool.NvmeTcpClient c = new io.tensorplane.nvmf.tool.NvmeTcpClient(local, 60_000)) {
-            c.initialize(true, true);
-            c.connectAdminAndEnable(Subsystem.DISCOVERY_NQN, "nqn.2014-08.io.tensorplane:warm-up", 0);
-            c.command(0x06, 0, new int[] {1}, 4096);
-            c.command(0x02, 0, new int[] {0x70 | (255 << 16)}, 1024);
-            c.propertySet(0x14, (6 << 16) | (4 << 20) | 1 | (1 << 14));
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("nvmf: warm-up connection failed: " + e.getMessage());
         }
     }
 

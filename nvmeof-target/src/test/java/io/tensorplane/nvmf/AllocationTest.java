@@ -1,7 +1,6 @@
 package io.tensorplane.nvmf;
 
 import io.netty.util.ResourceLeakDetector;
-import io.tensorplane.nvmf.tool.NvmeTcpClient;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;

@@ -1,5 +1,6 @@
 package io.tensorplane.nvmf;
 
+import io.tensorplane.nvmf.subsystem.Subsystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -95,11 +96,14 @@ class ConfigTest {
         TargetConfig c = new TargetConfig();
         c.listen.add("127.0.0.1:0");
         TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
-        s.nqn = "not-an-nqn";
+        s.nqn = "nqn.2026-01.io.tensorplane:" + "x".repeat(200);
         s.namespaces.add(new TargetConfig.NamespaceConfig("null:1M"));
         c.subsystems.add(s);
         e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
-        assertTrue(e.getMessage().contains("nqn."), e.getMessage());
+        assertTrue(e.getMessage().contains("223 bytes"), e.getMessage());
+        s.nqn = Subsystem.DISCOVERY_NQN;
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("discovery NQN"), e.getMessage());
 
         s.nqn = "nqn.2026-01.io.tensorplane:x";
         s.namespaces.set(0, new TargetConfig.NamespaceConfig("bogus:1M"));
@@ -109,6 +113,45 @@ class ConfigTest {
         assertThrows(IllegalArgumentException.class, () -> NvmfTarget.parseAddress("127.0.0.1:99999", 4420));
         assertEquals(4420, NvmfTarget.parseAddress("127.0.0.1", 4420).getPort());
         assertEquals(4421, NvmfTarget.parseAddress("[::1]:4421", 4420).getPort());
+    }
+
+    /** Like the kernel's nvmet, any name is a subsystem name (test suites use {@code testnqn}); odd ones get a warning. */
+    @Test
+    void namesOutsideTheNqnFormatAreServedWithAWarning() throws Exception {
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(r.getMessage());
+                }
+            }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("io.tensorplane.nvmf");
+        log.addHandler(h);
+        try {
+            TargetConfig c = new TargetConfig();
+            c.listen.add("127.0.0.1:0");
+            c.threads = 1;
+            for (String name : new String[] {"testnqn", "mysubsys-1"}) {
+                TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
+                s.nqn = name;
+                s.namespaces.add(new TargetConfig.NamespaceConfig("null:1M"));
+                c.subsystems.add(s);
+            }
+            try (NvmfTarget t = NvmfTarget.start(c);
+                 NvmeTcpClient host = new NvmeTcpClient(t.ioAddresses().get(0), 5000)) {
+                host.initialize(false, false);
+                host.connectAdminAndEnable("testnqn", TargetTest.HOST, 0);
+                assertEquals(1, t.registry().find("testnqn").controllers().size());
+            }
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("'testnqn' is not in the NQN format")), warnings.toString());
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("'mysubsys-1'")), warnings.toString());
+            assertTrue(warnings.stream().noneMatch(w -> w.contains("nvmexpress.discovery")), warnings.toString());
+        } finally {
+            log.removeHandler(h);
+        }
     }
 
     @Test

@@ -3,8 +3,7 @@ package io.tensorplane.nvmf;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.Epoll;
 import io.tensorplane.nvmf.subsystem.Controller;
-import io.tensorplane.nvmf.tool.NvmeTcpClient;
-import io.tensorplane.nvmf.tool.NvmeTcpClient.Completion;
+import io.tensorplane.nvmf.NvmeTcpClient.Completion;
 import io.tensorplane.nvmf.transport.Transport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,6 +17,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -76,7 +76,7 @@ class QueueHomeTest {
                         }
                         EventLoop home = target.loops().homeFor(qid);
                         assertNotNull(home);
-                        assertEquals(home, c.ioQueue(qid).eventLoop(), "queue " + qid + " on its home loop");
+                        assertSame(target.loops().statsOf(home), c.ioQueue(qid).stats(), "queue " + qid + " on its home loop");
                     }
                     assertEquals(target.loops().homeFor(1), target.loops().homeFor(3), "qid 3 wraps to loop 0");
                 } finally {

@@ -1,8 +1,7 @@
 package io.tensorplane.nvmf;
 
-import io.tensorplane.nvmf.pdu.Status;
-import io.tensorplane.nvmf.tool.NvmeTcpClient;
-import io.tensorplane.nvmf.tool.NvmeTcpClient.Completion;
+import io.tensorplane.nvmf.core.Status;
+import io.tensorplane.nvmf.NvmeTcpClient.Completion;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

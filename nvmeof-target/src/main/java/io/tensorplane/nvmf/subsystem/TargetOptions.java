@@ -19,6 +19,11 @@ public final class TargetOptions {
         return 4096 << mdts;
     }
 
+    /** The largest data transfer of one command. */
+    public int maxTransferBytes() {
+        return mdtsBytes();
+    }
+
     public TargetOptions validate() {
         if (inlineDataSize < 8192 || inlineDataSize % 16 != 0 || inlineDataSize > (1 << 20)) {
             throw new IllegalArgumentException("inline data size " + inlineDataSize + " must be a multiple of 16 between 8192 and 1 MiB");

@@ -2,6 +2,7 @@ package io.tensorplane.nvmf.transport;
 
 import io.netty.channel.EventLoop;
 import io.tensorplane.engine.IoChannel;
+import io.tensorplane.nvmf.core.Stats;
 import io.tensorplane.nvmf.subsystem.Namespace;
 
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import java.util.logging.Logger;
  * flight and wakes when it completes. One whose completions come with time (emulated latency), or on a
  * loop that cannot watch a descriptor (NIO), is polled while it has I/O in flight.
  */
-public final class LoopContext {
+final class LoopContext {
     private static final Logger LOG = Logger.getLogger(LoopContext.class.getName());
     private static final AtomicBoolean POLLING_SAID = new AtomicBoolean();
     private final EventLoop loop;
@@ -40,7 +41,7 @@ public final class LoopContext {
         this.stats = stats;
     }
 
-    public IoChannel channel(Namespace ns) {
+    IoChannel channel(Namespace ns) {
         int i = ns.globalIndex();
         if (i >= channels.length) {
             int n = Math.max(i + 1, channels.length * 2);

@@ -1,6 +1,7 @@
 package io.tensorplane.nvmf.transport;
 
 import io.netty.channel.EventLoop;
+import io.tensorplane.nvmf.core.Stats;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,16 @@ public final class LoopContexts {
 
     LoopContext get(EventLoop loop) {
         return byLoop.computeIfAbsent(loop, l -> new LoopContext(l, new Stats()));
+    }
+
+    /** The counters of {@code loop}'s thread (the ones its queues' {@code stats()} return). */
+    public Stats statsOf(EventLoop loop) {
+        return get(loop).stats;
+    }
+
+    /** Drops a loop that served only the start-up warm-up. */
+    void forget(EventLoop loop) {
+        byLoop.remove(loop);
     }
 
     public List<Stats> stats() {

@@ -1,11 +1,10 @@
 package io.tensorplane.nvmf.transport;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.tensorplane.nvmf.pdu.PduDecoder;
 import io.tensorplane.nvmf.subsystem.Registry;
 
-/** The pipeline's only handler: the PDU decoder bound to its connection's {@link TcpQueue}. */
-final class QueueDecoder extends PduDecoder {
+/** The pipeline's only handler: the PDU receiver bound to its connection's {@link TcpQueue}. */
+final class QueueDecoder extends PduReceiver {
     private final Registry registry;
     private final LoopContexts loops;
     private TcpQueue queue;

@@ -86,6 +86,11 @@ public final class TcpServer implements AutoCloseable {
         return " on CPUs " + list + " (pinning failed for " + failed + ")";
     }
 
+    /** One in-process session through the receive and reply path, before the target is announced ({@link WarmUp}). */
+    public void warmUp() {
+        WarmUp.run(registry, loops);
+    }
+
     public LoopContexts loops() {
         return loops;
     }

@@ -1,4 +1,4 @@
-package io.tensorplane.nvmf.transport;
+package io.tensorplane.nvmf.core;
 
 /**
  * Plain per-event-loop counters, written only by their loop thread and summed by the metrics
