@@ -102,7 +102,7 @@ public final class NvmfTarget implements AutoCloseable {
                 reg.add(new Subsystem(sc.nqn, false, nss, sc.allowHosts));
             }
             int[] cpus = cfg.pinnedCpus();
-            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros, cpus.length > 1), cfg.eventLoops(), cpus);
+            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros), cfg.eventLoops(), cpus);
             NvmfTarget t = new NvmfTarget(reg, server, devices);
             int portId = 1;
             for (InetSocketAddress a : addrs) {

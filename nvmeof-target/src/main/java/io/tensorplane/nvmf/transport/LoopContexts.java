@@ -18,20 +18,18 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class LoopContexts {
     private final ConcurrentHashMap<EventLoop, LoopContext> byLoop = new ConcurrentHashMap<>();
     private volatile EventLoop[] homes = new EventLoop[0];
-    private final AtomicLong moves = new AtomicLong();
+    /** Connections whose ICReq the handshake answered, and I/O queues it registered on their home loop. */
+    final AtomicLong handshakes = new AtomicLong();
+    final AtomicLong steered = new AtomicLong();
 
     /** The event loops in order: I/O queue q goes to homes[(q - 1) % homes.length]. */
     void homes(List<EventLoop> ordered) {
         homes = ordered.toArray(new EventLoop[0]);
     }
 
-    /** Connections moved to their home loop so far. */
-    public long moves() {
-        return moves.get();
-    }
-
-    void moved() {
-        moves.incrementAndGet();
+    /** I/O queues registered on their home loop by the handshake so far. */
+    public long steered() {
+        return steered.get();
     }
 
     /** The loop that should serve I/O queue {@code qid}, or null (admin queue, no homes set). */

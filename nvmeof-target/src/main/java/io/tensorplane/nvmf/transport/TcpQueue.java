@@ -2,7 +2,6 @@ package io.tensorplane.nvmf.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
@@ -48,9 +47,8 @@ final class TcpQueue implements PduListener, QueuePair {
     private static final int OUT_CHUNK = 4096;
 
     private final Registry registry;
-    private final LoopContexts loops;
-    /** This thread's engine channels and counters; replaced once if the queue moves to its home loop. */
-    private LoopContext loop;
+    /** This thread's engine channels and counters. */
+    private final LoopContext loop;
     private final ChannelHandlerContext ctx;
     private final ByteBufAllocator alloc;
     private final Digest dataDigest = new Digest();
@@ -69,10 +67,6 @@ final class TcpQueue implements PduListener, QueuePair {
     private boolean closed;
     boolean inRead;
     private boolean dirtyQueued;
-    /** Set by Connect when this I/O queue belongs on another loop; the move starts at the next flush. */
-    private EventLoop moveTo;
-    /** Between deregistration from the old loop and registration on the new one: nothing is flushed. */
-    private boolean moving;
     private boolean hdgst;
     private boolean ddgst;
 
@@ -86,7 +80,6 @@ final class TcpQueue implements PduListener, QueuePair {
 
     TcpQueue(Registry registry, LoopContexts loops, ChannelHandlerContext ctx) {
         this.registry = registry;
-        this.loops = loops;
         this.loop = loops.get(ctx.channel().eventLoop());
         this.ctx = ctx;
         this.alloc = ctx.alloc();
@@ -121,10 +114,6 @@ final class TcpQueue implements PduListener, QueuePair {
     public void connected(Controller c, int qid, int size, boolean disableSqFlow) {
         state.connected(c, qid, size, disableSqFlow);
         resize(size + SLACK);
-        EventLoop home = loops.homeFor(qid);
-        if (home != null && home != ctx.channel().eventLoop()) {
-            moveTo = home; // the Connect response is sent from the home loop
-        }
     }
 
     @Override
@@ -502,54 +491,7 @@ final class TcpQueue implements PduListener, QueuePair {
             return;
         }
         writeOut();
-        if (moving) {
-            return; // flushed by the home loop once the channel is registered there
-        }
-        if (moveTo != null) {
-            moveToHome();
-            return;
-        }
         ctx.flush();
-    }
-
-    /**
-     * Moves the connection to its home loop right after its Connect, when no command is in flight
-     * (the host sends nothing until the Connect response, which waits unflushed in the channel's
-     * outbound buffer). Netty deregisters the channel from this loop and registers it on the home
-     * loop; {@link #registeredOn} then runs there and flushes.
-     */
-    private void moveToHome() {
-        EventLoop to = moveTo;
-        moveTo = null;
-        moving = true;
-        Channel ch = ctx.channel();
-        ch.deregister().addListener(f -> {
-            if (!f.isSuccess()) {
-                LOG.log(Level.WARNING, "connection " + peer + ": cannot leave its event loop", f.cause());
-                ch.close();
-                return;
-            }
-            to.register(ch).addListener(g -> {
-                if (!g.isSuccess()) {
-                    LOG.log(Level.WARNING, "connection " + peer + ": cannot join its home event loop", g.cause());
-                    ch.close();
-                }
-            });
-        });
-    }
-
-    /** The channel is registered on {@code home}'s loop (called on that loop). */
-    void registeredOn(LoopContext home) {
-        if (!moving) {
-            return;
-        }
-        moving = false;
-        loop = home;
-        loops.moved();
-        if (!closed) {
-            writeOut();
-            ctx.flush();
-        }
     }
 
     // ---------------------------------------------------------------- lifecycle

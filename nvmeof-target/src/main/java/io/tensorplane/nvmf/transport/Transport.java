@@ -63,29 +63,6 @@ public final class Transport {
     }
 
     /**
-     * Whether a connection can move to another event loop (deregister, then register elsewhere). Netty
-     * 4.2's io_uring channels cannot: their cancelled operations still complete on the old ring and
-     * the new registration starts no read.
-     */
-    public boolean canMove() {
-        return !name.equals("io_uring");
-    }
-
-    /**
-     * Like {@link #select(String, int)}, but when I/O queues must move to the loop pinned to their CPU
-     * ({@code steering}), {@code auto} skips io_uring, which cannot move connections (said in {@link #why()}).
-     */
-    public static Transport select(String wanted, int spinMicros, boolean steering) {
-        String w = wanted == null ? "auto" : wanted;
-        if (steering && w.equals("auto") && Epoll.isAvailable()) {
-            Transport t = select("epoll", spinMicros);
-            return new Transport(t.name, t.factory, t.serverChannel,
-                    "not io_uring: Netty cannot move a connection to the event loop of its queue's CPU on io_uring");
-        }
-        return select(wanted, spinMicros);
-    }
-
-    /**
      * @param spinMicros with epoll: how long an idle event loop keeps polling (non-blocking epoll_wait)
      *                   before it blocks; 0 blocks at once. Trades CPU for wake-up latency.
      */
