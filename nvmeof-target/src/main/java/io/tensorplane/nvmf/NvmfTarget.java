@@ -60,6 +60,7 @@ public final class NvmfTarget implements AutoCloseable {
         }
         TargetOptions o = new TargetOptions();
         o.mdts = cfg.mdts;
+        o.pieceSize = cfg.pieceSize;
         o.inlineDataSize = cfg.inlineDataSize;
         o.maxIoQueues = cfg.maxIoQueues;
         o.maxQueueSize = cfg.maxQueueSize;

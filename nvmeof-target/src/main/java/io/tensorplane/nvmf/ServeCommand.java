@@ -55,8 +55,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--spin-us", paramLabel = "US", description = "poll an idle event loop this long before blocking (selects epoll; default 0)")
     Integer spinMicros;
 
-    @Option(names = "--mdts", paramLabel = "N", description = "maximum data transfer size 4 KiB * 2^N (default 7 = 512 KiB)")
+    @Option(names = "--mdts", paramLabel = "N", description = "maximum data transfer size 4 KiB * 2^N (default 0: no limit, as nvmet)")
     Integer mdts;
+
+    @Option(names = "--piece-size", paramLabel = "BYTES",
+            description = "data one command holds at a time; longer reads and writes move in pieces (default 524288)")
+    Integer pieceSize;
 
     @Override
     public Integer call() throws Exception {
@@ -116,6 +120,9 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (mdts != null) {
             cfg.mdts = mdts;
+        }
+        if (pieceSize != null) {
+            cfg.pieceSize = pieceSize;
         }
         return cfg;
     }

@@ -255,7 +255,7 @@ public final class AdminCommands {
         long numd = (((r.cdw11() & 0xffffL) << 16) | (r.cdw10() >>> 16)) + 1;
         long len = numd * 4;
         long offset = (r.cdw12() & 0xffffffffL) | ((long) r.cdw13() << 32);
-        if (len > c.registry().options().mdtsBytes() || (offset & 3) != 0) {
+        if (len > c.registry().options().pieceSize || (offset & 3) != 0) {
             r.complete(Status.INVALID_FIELD | Status.DNR);
             return;
         }

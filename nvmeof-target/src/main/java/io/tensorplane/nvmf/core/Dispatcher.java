@@ -33,7 +33,8 @@ public final class Dispatcher {
      * Checks a command whose host data must be asked for (R2T) before asking: a status to complete it with at once,
      * or 0 to go on.
      *
-     * @param maxBuffered the largest transfer the transport holds whole (commands other than I/O writes)
+     * @param maxBuffered the largest transfer the transport holds whole (commands other than I/O writes, which move in
+     *                    pieces)
      */
     public static int admit(QueuePair q, Request r, int maxBuffered) {
         if (r.sglType() != Sqe.SGL_TRANSPORT) {
@@ -72,6 +73,11 @@ public final class Dispatcher {
                 r.complete(Status.INTERNAL);
             }
         }
+    }
+
+    /** A piece of a long read that {@link QueuePair#sendData} sent is on its way: the next piece is read. */
+    public static void dataSent(Request r) {
+        IoCommands.nextPiece(r);
     }
 
     /** An engine completion of {@code r} (the transport matched its tag to the slot's current use). */

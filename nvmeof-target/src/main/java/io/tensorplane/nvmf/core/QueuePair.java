@@ -37,8 +37,24 @@ public interface QueuePair extends IoCompletion {
     /** Native address of {@link #reply}'s data (for the engine to read into). */
     long replyAddress(Request r);
 
-    /** Sends the first {@code length} bytes of the reply (capped at the command's SGL length) and the completion. */
+    /**
+     * Sends the first {@code length} bytes of the reply (capped at the command's SGL length) as the data at offset
+     * {@link Request#transferred()}, the transfer's last, and the completion.
+     */
     void completeWithData(Request r, int length);
+
+    /**
+     * Sends the first {@code length} bytes of the reply as the data at offset {@link Request#transferred()}, not the
+     * last of the transfer; once they are on their way (and the reply's buffer is free again) the transport calls
+     * {@link Dispatcher#dataSent}, which reads the next piece. One piece per command is in flight at a time.
+     */
+    void sendData(Request r, int length);
+
+    /**
+     * Asks the host for {@code length} bytes of {@code r}'s data at {@code offset} (the next piece of a long write);
+     * when they have arrived the transport attaches them and calls {@link Dispatcher#execute} again.
+     */
+    void requestData(Request r, int offset, int length);
 
     /** Closes the queue (controller teardown, keep-alive expiry). Safe from any thread. */
     void close();

@@ -37,6 +37,7 @@ public class Request {
     private boolean hasData;
 
     private int length;
+    private int transferred;
     private int pendingOps;
     private int firstError;
 
@@ -62,6 +63,7 @@ public class Request {
         cdw15 = sqe.cdw(15);
         hasData = false;
         length = 0;
+        transferred = 0;
         pendingOps = 0;
         firstError = 0;
         state = RequestState.EXECUTING;
@@ -189,6 +191,37 @@ public class Request {
 
     public final void length(int bytes) {
         length = bytes;
+    }
+
+    /**
+     * Bytes of a read or write moved before the current piece: a transfer longer than the target's piece size moves
+     * one piece at a time, and this is the current piece's offset in the command's data.
+     */
+    public final int transferred() { return transferred; }
+
+    public final void transferred(int bytes) {
+        transferred = bytes;
+    }
+
+    /** Length of the current piece: what is left of the transfer, at most {@code pieceSize}. */
+    public final int pieceLength(int pieceSize) {
+        return Math.min(length - transferred, pieceSize);
+    }
+
+    /** Whether the current piece is the transfer's last. */
+    public final boolean lastPiece(int pieceSize) {
+        return length - transferred <= pieceSize;
+    }
+
+    /** Asks the host for the next piece of a long write ({@link QueuePair#requestData}). */
+    public final void requestData(int offset, int bytes) {
+        transferred = offset;
+        queue.requestData(this, offset, bytes);
+    }
+
+    /** Sends the reply's first {@code bytes} as a piece of a long read that is not the last ({@link QueuePair#sendData}). */
+    public final void sendData(int bytes) {
+        queue.sendData(this, bytes);
     }
 
     /** The command now waits for {@code ops} engine completions. */

@@ -3,6 +3,7 @@ package io.tensorplane.nvmf.io;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.nvmf.core.QueuePair;
 import io.tensorplane.nvmf.core.Request;
+import io.tensorplane.nvmf.core.RequestState;
 import io.tensorplane.nvmf.core.Stats;
 import io.tensorplane.nvmf.core.Status;
 import io.tensorplane.nvmf.pdu.Sqe;
@@ -70,7 +71,7 @@ public final class IoCommands {
             return Status.LBA_RANGE | Status.DNR;
         }
         long len = nlb << ns.lbaShift();
-        if (len > c.registry().options().mdtsBytes()) {
+        if (len > c.registry().options().maxTransferBytes() || len > Integer.MAX_VALUE) {
             return Status.INVALID_FIELD | Status.DNR;
         }
         if (r.sglLength() != len) {
@@ -96,17 +97,13 @@ public final class IoCommands {
                     r.complete(st);
                     return;
                 }
-                Namespace ns = c.subsystem().namespace(r.nsid());
-                r.reply(r.length());
-                IoChannel ch = r.channel(ns);
-                r.expect(1);
-                ch.read(r.slba() << ns.lbaShift(), r.length(), r.replyAddress(), q, r.tag());
-                q.submitted(ch);
+                readPiece(c, r);
                 return;
             }
             case WRITE: {
                 int st = checkRw(c, r);
-                if (st == 0 && (r.data() == null || r.data().capacity() != r.length())) {
+                int piece = r.pieceLength(c.registry().options().pieceSize);
+                if (st == 0 && (r.data() == null || r.data().capacity() != piece)) {
                     st = Status.SGL_INVALID_DATA | Status.DNR;
                 }
                 if (st != 0) {
@@ -117,7 +114,7 @@ public final class IoCommands {
                 IoChannel ch = r.channel(ns);
                 int flags = (r.cdw12() & Sqe.RW_FUA << 16) != 0 ? IoChannel.FLAG_FUA : 0;
                 r.expect(1);
-                ch.write(r.slba() << ns.lbaShift(), r.length(), r.dataAddress(), flags, q, r.tag());
+                ch.write((r.slba() << ns.lbaShift()) + r.transferred(), piece, r.dataAddress(), flags, q, r.tag());
                 q.submitted(ch);
                 return;
             }
@@ -148,6 +145,33 @@ public final class IoCommands {
             default:
                 r.complete(Status.INVALID_OPCODE | Status.DNR);
         }
+    }
+
+    /**
+     * Reads the current piece of a read (all of it when it fits one piece) into a reply: a long read moves one piece
+     * at a time, so a command holds at most one piece of data whatever its length.
+     */
+    private static void readPiece(Controller c, Request r) {
+        Namespace ns = c.subsystem().namespace(r.nsid());
+        int piece = r.pieceLength(c.registry().options().pieceSize);
+        QueuePair q = r.queue();
+        r.state(RequestState.EXECUTING);
+        r.reply(piece);
+        IoChannel ch = r.channel(ns);
+        r.expect(1);
+        ch.read((r.slba() << ns.lbaShift()) + r.transferred(), piece, r.replyAddress(), q, r.tag());
+        q.submitted(ch);
+    }
+
+    /** The last piece of a long read is on its way to the host: the next one is read. */
+    public static void nextPiece(Request r) {
+        Controller c = r.queue().state().controller();
+        if (c == null || !c.ready()) {
+            r.complete(Status.CMD_SEQ_ERROR | Status.DNR);
+            return;
+        }
+        r.transferred(r.transferred() + r.pieceLength(c.registry().options().pieceSize));
+        readPiece(c, r);
     }
 
     private static void flush(Controller c, Request r, QueuePair q) {
@@ -233,15 +257,27 @@ public final class IoCommands {
         switch (r.opcode()) {
             case READ:
                 if (err == 0) {
+                    int pieceSize = r.queue().state().registry().options().pieceSize;
+                    int piece = r.pieceLength(pieceSize);
+                    if (!r.lastPiece(pieceSize)) {
+                        r.sendData(piece);
+                        return;
+                    }
                     st.reads++;
                     st.readBytes += r.length();
-                    r.completeWithData(r.length());
+                    r.completeWithData(piece);
                 } else {
                     r.complete(Status.fromErrno(err, false));
                 }
                 return;
             case WRITE:
                 if (err == 0) {
+                    int pieceSize = r.queue().state().registry().options().pieceSize;
+                    if (!r.lastPiece(pieceSize)) {
+                        int next = r.transferred() + r.pieceLength(pieceSize);
+                        r.requestData(next, Math.min(r.length() - next, pieceSize));
+                        return;
+                    }
                     st.writes++;
                     st.writeBytes += r.length();
                 }

@@ -275,11 +275,12 @@ final class TcpQueue implements PduListener, QueuePair {
             throw new ProtocolException(TermReqPdu.FES_INVALID_PDU_HDR, DataPdu.TTAG,
                     "H2CData for no outstanding R2T (cccid " + pdu.cccid() + ", ttag " + ttag + ")");
         }
-        if (offset != r.data.writerIndex()) {
+        int received = r.data.writerIndex();
+        if (offset != r.transferred() + received) {
             throw new ProtocolException(TermReqPdu.FES_DATA_OUT_OF_RANGE, DataPdu.DATAO,
-                    "H2CData offset " + Integer.toUnsignedString(offset) + ", expected " + r.data.writerIndex());
+                    "H2CData offset " + Integer.toUnsignedString(offset) + ", expected " + (r.transferred() + received));
         }
-        if (length > r.expected - offset) {
+        if (length > r.expected - received) {
             throw new ProtocolException(TermReqPdu.FES_DATA_OUT_OF_RANGE, DataPdu.DATAL,
                     "H2CData of " + length + " bytes at " + offset + " exceeds the R2T length " + r.expected);
         }
@@ -325,19 +326,40 @@ final class TcpQueue implements PduListener, QueuePair {
 
     // ---------------------------------------------------------------- host data through R2T
 
+    /**
+     * Asks for the host data of a command through R2T: all of it, or its first piece when it is longer than the piece
+     * size (the core asks for the next pieces through {@link #requestData} as each one is written).
+     */
     private void startHostTransfer(TcpRequest r) {
-        int st = Dispatcher.admit(this, r, registry.options().maxTransferBytes());
+        int pieceSize = registry.options().pieceSize;
+        int st = Dispatcher.admit(this, r, pieceSize);
         if (st != 0) {
             r.complete(st);
             return;
         }
-        r.data = alloc.directBuffer(r.sglLength());
-        r.expected = r.sglLength();
+        int piece = Integer.compareUnsigned(r.sglLength(), pieceSize) > 0 ? pieceSize : r.sglLength();
+        r.data = alloc.directBuffer(piece);
+        sendR2T(r, 0, piece);
+    }
+
+    @Override
+    public void requestData(Request req, int offset, int length) {
+        TcpRequest r = (TcpRequest) req;
+        if (closed) {
+            freeSlot(r);
+            return;
+        }
+        r.data.clear();
+        sendR2T(r, offset, length);
+    }
+
+    private void sendR2T(TcpRequest r, int offset, int length) {
+        r.expected = length;
         r.state(RequestState.RECEIVING);
         loop.stats.r2ts++;
         ByteBuf b = outBuf(R2TPdu.HLEN + Pdu.DIGEST_LENGTH);
         int at = b.writerIndex();
-        int n = r2t.wrap(viewOf(b), at, hdgst).cccid(r.cid()).ttag(r.index()).r2to(0).r2tl(r.sglLength()).finish(headerCrc);
+        int n = r2t.wrap(viewOf(b), at, hdgst).cccid(r.cid()).ttag(r.index()).r2to(offset).r2tl(length).finish(headerCrc);
         b.writerIndex(at + n);
         requestFlush();
     }
@@ -418,8 +440,9 @@ final class TcpQueue implements PduListener, QueuePair {
         ByteBuf b = r.reply;
         r.reply = null;
         int len = dataLength;
-        if (Integer.compareUnsigned(len, r.sglLength()) > 0) {
-            len = r.sglLength();
+        int left = r.sglLength() - r.transferred();
+        if (Integer.compareUnsigned(len, left) > 0) {
+            len = left;
         }
         if (len == 0) {
             b.release();
@@ -428,14 +451,7 @@ final class TcpQueue implements PduListener, QueuePair {
         }
         boolean success = state.sqFlowControlDisabled();
         MutableDirectBuffer v = viewOf(b);
-        c2hData.wrap(v, 0, Pdu.C2H_DATA, Pdu.F_DATA_LAST | (success ? Pdu.F_DATA_SUCCESS : 0), hdgst, ddgst, len)
-                .cccid(r.cid()).ttag(0).datao(0).finish(headerCrc);
-        int pdo = c2hData.dataOffset();
-        int end = pdo + len;
-        if (ddgst) {
-            v.putInt(end, dataDigest.compute(b, pdo, len), java.nio.ByteOrder.LITTLE_ENDIAN);
-            end += Pdu.DIGEST_LENGTH;
-        }
+        int end = c2hData(r, b, v, len, Pdu.F_DATA_LAST | (success ? Pdu.F_DATA_SUCCESS : 0));
         if (!success) {
             end += writeResp(v, end, r.cid(), Status.SUCCESS, 0);
         }
@@ -444,6 +460,48 @@ final class TcpQueue implements PduListener, QueuePair {
         ctx.write(b, ctx.voidPromise());
         freeSlot(r);
         requestFlush();
+    }
+
+    /** Writes the C2HData header (and data digest) of {@code len} reply bytes at offset {@code transferred()}. */
+    private int c2hData(TcpRequest r, ByteBuf b, MutableDirectBuffer v, int len, int flags) {
+        c2hData.wrap(v, 0, Pdu.C2H_DATA, flags, hdgst, ddgst, len).cccid(r.cid()).ttag(0).datao(r.transferred())
+                .finish(headerCrc);
+        int pdo = c2hData.dataOffset();
+        int end = pdo + len;
+        if (ddgst) {
+            v.putInt(end, dataDigest.compute(b, pdo, len), java.nio.ByteOrder.LITTLE_ENDIAN);
+            end += Pdu.DIGEST_LENGTH;
+        }
+        return end;
+    }
+
+    /**
+     * A piece of a long read: written and flushed at once, and the next piece is read only once this one has left for
+     * the socket, so a slow host holds back the engine instead of filling the outbound buffer.
+     */
+    @Override
+    public void sendData(Request req, int length) {
+        TcpRequest r = (TcpRequest) req;
+        if (closed) {
+            freeSlot(r);
+            return;
+        }
+        ByteBuf b = r.reply;
+        r.reply = null;
+        b.writerIndex(c2hData(r, b, viewOf(b), length, 0));
+        r.state(RequestState.SENDING);
+        long tag = r.tag();
+        writeOut();
+        ctx.writeAndFlush(b).addListener(f -> {
+            if (!r.isCurrent(tag) || r.state() != RequestState.SENDING) {
+                return;
+            }
+            if (!f.isSuccess() || closed) {
+                freeSlot(r);
+            } else {
+                Dispatcher.dataSent(r);
+            }
+        });
     }
 
     /** Points the encoders' view at {@code b}'s memory (no copy, no allocation). */

@@ -65,6 +65,8 @@ class CoreTest {
         @Override public MutableDirectBuffer reply(Request r, int length) { return new UnsafeBuffer(reply, 0, length); }
         @Override public long replyAddress(Request r) { return reply.addressOffset(); }
         @Override public void completeWithData(Request r, int length) { replyLength = length; complete(r, 0, 0); }
+        @Override public void sendData(Request r, int length) { throw new AssertionError("no transfer here is longer than a piece"); }
+        @Override public void requestData(Request r, int offset, int length) { throw new AssertionError("no transfer here is longer than a piece"); }
         @Override public void close() { }
         @Override public boolean isClosed() { return false; }
         @Override public Timer every(long periodMillis, Runnable task) { return () -> { }; }
