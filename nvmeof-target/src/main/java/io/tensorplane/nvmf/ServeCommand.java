@@ -49,7 +49,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "this many unpinned event loops instead (default: one pinned per CPU)")
     Integer threads;
 
-    @Option(names = "--transport", paramLabel = "NAME", description = "auto (io_uring, else epoll, else NIO), io_uring, epoll or nio")
+    @Option(names = "--transport", paramLabel = "NAME", description = "auto (epoll, else io_uring, else NIO), epoll, io_uring or nio")
     String transport;
 
     @Option(names = "--spin-us", paramLabel = "US", description = "poll an idle event loop this long before blocking (selects epoll; default 0)")

@@ -21,7 +21,7 @@ import java.util.List;
  * metricsPort: 9464               # optional Prometheus endpoint (0 = none)
  * cpus: auto                     # one event loop pinned per CPU: auto (the CPUs this process may use), a list (0-3,6) or none
  * threads: 2                      # with cpus: none, this many unpinned event loops (default: number of CPUs)
- * transport: auto                 # auto | io_uring | epoll | nio
+ * transport: auto                 # auto (epoll, else io_uring, else nio) | epoll | io_uring | nio
  * spinMicros: 0                   # epoll: poll this long before blocking (lower latency, more CPU)
  * mdts: 0                         # max data transfer = 4 KiB * 2^mdts; 0 = no limit (as nvmet)
  * pieceSize: 524288              # bytes of data one command holds at a time; longer transfers go in pieces

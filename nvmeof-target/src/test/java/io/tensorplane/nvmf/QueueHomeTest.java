@@ -25,14 +25,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * I/O queue q of every controller is served by event loop (q - 1) mod N from its first command: the handshake
  * answers the ICReq and reads the Connect on the socket's descriptor before the connection is registered anywhere
- * (io_uring and epoll), and the queue carries verified I/O.
+ * (io_uring and epoll), or on the accepting loop before the channel moves to its home loop (NIO), and the queue
+ * carries verified I/O.
  */
 class QueueHomeTest {
     static final String NQN = "nqn.2026-01.io.tensorplane:home";
     static final String HOST = "nqn.2014-08.org.nvmexpress:uuid:22222222-3333-4444-5555-666666666666";
 
     @ParameterizedTest
-    @ValueSource(strings = {"io_uring", "epoll"})
+    @ValueSource(strings = {"io_uring", "epoll", "nio"})
     void ioQueuesAreServedByTheirHomeLoop(String transport) throws Exception {
         assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(), "no epoll here");
         assumeTrue(!transport.equals("io_uring") || IoUring.isAvailable(), "no io_uring here: " + IoUring.unavailabilityCause());
@@ -93,9 +94,12 @@ class QueueHomeTest {
     }
 
     @Test
-    void autoTakesIoUringWhereTheKernelHasIt() {
-        assumeTrue(IoUring.isAvailable(), "no io_uring here: " + IoUring.unavailabilityCause());
-        assertEquals("io_uring", Transport.select("auto", 0).name());
+    void autoTakesEpollAndSaysWhyNotIoUring() {
+        assumeTrue(Epoll.isAvailable(), "no epoll here: " + Epoll.unavailabilityCause());
+        Transport auto = Transport.select("auto", 0);
+        assertEquals("epoll", auto.name());
+        assertEquals(IoUring.isAvailable(), auto.why().contains("--transport io_uring"), auto.why());
+        assertEquals("io_uring", IoUring.isAvailable() ? Transport.select("io_uring", 0).name() : "io_uring");
         assertEquals("nio", Transport.select("nio", 0).name(), "an explicit choice stands");
     }
 }

@@ -129,16 +129,19 @@ abstract class CompletionWatch {
     /** A multishot IORING_OP_POLL_ADD on the loop's own ring, armed again should the kernel end it. */
     static final class OnIoUring extends CompletionWatch implements IoUringIoHandle {
         private final boolean oneShot;
+        /** The poll request, built once: an IoUringIoOps is a value copied into the SQE, so re-arming allocates nothing. */
+        private final IoUringIoOps poll;
 
         OnIoUring(int fd, Runnable onReady, boolean oneShot) {
             super(fd, onReady);
             this.oneShot = oneShot;
+            this.poll = new IoUringIoOps((byte) IORING_OP_POLL_ADD, (byte) 0, (short) 0, fd, 0L, 0L,
+                    oneShot ? 0 : IORING_POLL_ADD_MULTI, POLLIN, 0L, (short) 0, (short) 0, 0, 0L);
         }
 
         @Override
         void arm(IoRegistration r) {
-            r.submit(new IoUringIoOps((byte) IORING_OP_POLL_ADD, (byte) 0, (short) 0, fd, 0L, 0L,
-                    oneShot ? 0 : IORING_POLL_ADD_MULTI, POLLIN, 0L, (short) 0, (short) 0, 0, 0L));
+            r.submit(poll);
         }
 
         @Override

@@ -3,6 +3,8 @@ package io.tensorplane.nvmf.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.unix.FileDescriptor;
@@ -31,8 +33,9 @@ import java.util.logging.Logger;
  *
  * <p>On io_uring and epoll the handshake reads and writes the accepted socket's descriptor directly, woken by a
  * one-shot watch on the accepting loop ({@link CompletionWatch}), so the connection's channel is registered exactly
- * once, on its home loop: Netty's io_uring channels cannot move between loops. NIO channels have no descriptor: they
- * skip the handshake and are spread round-robin.
+ * once, on its home loop: Netty's io_uring channels cannot move between loops. NIO channels have no descriptor to
+ * read before registration, but they can move: the handshake runs as the channel's only handler on the accepting
+ * loop, then the channel is deregistered there and registered on its home loop, before any command is served.
  */
 abstract class Handshake {
     private static final Logger LOG = Logger.getLogger(Handshake.class.getName());
@@ -41,6 +44,11 @@ abstract class Handshake {
 
     final Channel child;
     private final Registry registry;
+
+    final Registry registry() {
+        return registry;
+    }
+
     private final LoopContexts loops;
     private final EventLoopGroup workers;
     /** What arrived and is not consumed yet (the ICReq is consumed once answered). */
@@ -70,13 +78,7 @@ abstract class Handshake {
             }
             h.seen.release();
         }
-        // NIO: no descriptor to read before registration; the connection stays on the next loop (said at start).
-        child.pipeline().addLast("nvme-tcp", new QueueDecoder(registry, loops));
-        workers.next().register(child).addListener(f -> {
-            if (!f.isSuccess()) {
-                child.unsafe().closeForcibly();
-            }
-        });
+        new OnChannel(child, registry, loops, workers, alloc).begin(boss);
     }
 
     /** Sends {@code icresp} (ICResp bytes) to the host. */
@@ -170,6 +172,75 @@ abstract class Handshake {
             } else {
                 child.unsafe().closeForcibly();
             }
+        }
+    }
+
+    /** NIO: a handler on the accepting loop, then a move of the channel to its home loop. */
+    private static final class OnChannel extends Handshake {
+        private static final String NAME = "nvme-tcp-handshake";
+        private ChannelHandlerContext ctx;
+
+        OnChannel(Channel child, Registry registry, LoopContexts loops, EventLoopGroup workers, ByteBufAllocator alloc) {
+            super(child, registry, loops, workers, alloc);
+        }
+
+        void begin(EventLoop boss) {
+            child.pipeline().addLast(NAME, new ChannelInboundHandlerAdapter() {
+                @Override
+                public void handlerAdded(ChannelHandlerContext c) {
+                    ctx = c;
+                }
+
+                @Override
+                public void channelRead(ChannelHandlerContext c, Object msg) {
+                    ByteBuf in = (ByteBuf) msg;
+                    try {
+                        seen.writeBytes(in); // grows: nothing the host sent is lost, whatever the decoder makes of it
+                        advance();
+                        if (!done && seen.readableBytes() >= NEEDED + registry().options().inlineDataSize) {
+                            handOver(null);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        fail(e);
+                    } finally {
+                        in.release();
+                    }
+                }
+
+                @Override
+                public void channelInactive(ChannelHandlerContext c) {
+                    fail(new IOException("closed by the host"));
+                }
+
+                @Override
+                public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+                    fail(cause);
+                }
+            });
+            boss.register(child).addListener(f -> {
+                if (!f.isSuccess()) {
+                    seen.release();
+                    child.unsafe().closeForcibly();
+                }
+            });
+        }
+
+        @Override
+        void send(ByteBuf icresp) {
+            ctx.writeAndFlush(icresp, ctx.voidPromise());
+        }
+
+        @Override
+        void leave(Runnable register) {
+            child.pipeline().remove(NAME);
+            child.deregister().addListener(f -> {
+                if (f.isSuccess()) {
+                    register.run();
+                } else {
+                    LOG.log(Level.WARNING, "connection " + child.remoteAddress() + ": cannot leave the accepting loop", f.cause());
+                    child.close();
+                }
+            });
         }
     }
 

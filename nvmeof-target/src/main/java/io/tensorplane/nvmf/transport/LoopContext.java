@@ -1,6 +1,7 @@
 package io.tensorplane.nvmf.transport;
 
 import io.netty.channel.EventLoop;
+import io.netty.channel.unix.IovArray;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.nvmf.core.Stats;
 import io.tensorplane.nvmf.subsystem.Namespace;
@@ -24,6 +25,7 @@ import java.util.logging.Logger;
 final class LoopContext {
     private static final Logger LOG = Logger.getLogger(LoopContext.class.getName());
     private static final AtomicBoolean POLLING_SAID = new AtomicBoolean();
+    private static final int IOV_MAX = 1024;
     private final EventLoop loop;
     private IoChannel[] channels = new IoChannel[4];
     private CompletionWatch[] watches = new CompletionWatch[4];
@@ -34,11 +36,22 @@ final class LoopContext {
     private boolean running;
     /** An engine submission arrived during the run: its SQEs still need pushing. */
     private boolean again;
+    /** The I/O vector of this loop's direct sends ({@link TcpQueue}), created on first use. */
+    private IovArray iov;
     final Stats stats;
 
     LoopContext(EventLoop loop, Stats stats) {
         this.loop = loop;
         this.stats = stats;
+    }
+
+    /** The loop's I/O vector for a direct send, empty. */
+    IovArray iov() {
+        if (iov == null) {
+            iov = new IovArray(IOV_MAX); // Linux's IOV_MAX entries
+        }
+        iov.clear();
+        return iov;
     }
 
     IoChannel channel(Namespace ns) {
@@ -121,6 +134,10 @@ final class LoopContext {
 
     /** Closes this thread's engine channels; must run on the loop. */
     void closeChannels(List<Throwable> errors) {
+        if (iov != null) {
+            iov.release();
+            iov = null;
+        }
         for (int i = 0; i < channels.length; i++) {
             IoChannel ch = channels[i];
             if (ch != null) {

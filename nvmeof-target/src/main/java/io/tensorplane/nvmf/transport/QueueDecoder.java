@@ -35,6 +35,14 @@ final class QueueDecoder extends PduReceiver {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         super.handlerAdded(ctx);
+        if (ctx.channel().isRegistered()) {
+            bind(ctx);
+        }
+        // else: added between two loops (NIO, after its handshake): bound once registered on the loop that serves it
+    }
+
+    /** Creates the connection's queue on the loop that serves it (its engine channels and counters are that loop's). */
+    private void bind(ChannelHandlerContext ctx) {
         queue = new TcpQueue(registry, loops, ctx);
         listener(queue);
         if (icDone) {
@@ -46,6 +54,9 @@ final class QueueDecoder extends PduReceiver {
     /** Registered on the loop that serves the connection: first the bytes the handshake read. */
     @Override
     public void channelRegistered(ChannelHandlerContext ctx) throws Exception {
+        if (queue == null) {
+            bind(ctx);
+        }
         super.channelRegistered(ctx);
         ByteBuf b = preRead;
         preRead = null;

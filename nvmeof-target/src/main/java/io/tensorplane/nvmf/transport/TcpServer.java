@@ -50,10 +50,6 @@ public final class TcpServer implements AutoCloseable {
             ordered.add((EventLoop) e);
         }
         loops.homes(ordered);
-        if (transport.name().equals("nio") && n > 1) {
-            LOG.warning("nvmf: with nio a connection stays on the event loop it is given round-robin, not the one of its"
-                    + " queue's CPU (io_uring and epoll read the Connect first and register it there)");
-        }
         String pinned = cpus.length == 0 ? "" : pin(ordered, cpus);
         registry.ioStats(() -> new long[] {
             loops.sum(s -> s.reads), loops.sum(s -> s.writes), loops.sum(s -> s.readBytes), loops.sum(s -> s.writeBytes)});
