@@ -17,7 +17,7 @@
 set -uo pipefail
 for kv in "$@"; do
   case $kv in
-    FIO_RUNTIME=*|WARMUP=*|CONNECT_OPTS=*|TP_OPTS=*|TP_CPUS=*|FIO_CPUS=*|ROUNDS=*|ALT_TRANSPORT=*) export "${kv?}" ;;
+    FIO_RUNTIME=*|WARMUP=*|CONNECT_OPTS=*|TP_OPTS=*|TP_CPUS=*|FIO_CPUS=*|ROUNDS=*|ALT_TRANSPORT=*|CAPTURE=*) export "${kv?}" ;;
     *) echo "nvmf-bench: unknown argument $kv" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +71,8 @@ if [ -n "$ALT_TRANSPORT" ]; then
   devs+=(adev)
 fi
 
+# The kernel host's own bytes for the codec's tests (CAPTURE=0: skip): a few commands with digests through a tap.
+[ "${CAPTURE:-1}" = 1 ] && { "$TP_REPO/it/bench/nvmf-capture.sh" "$out" "$MEM_NQN" 4420 || echo "nvmf-bench: capture failed" >&2; }
 # shellcheck disable=SC2086
 kdev=$(nvme_connect_tcp "$K_NQN" 4421 127.0.0.1 $CONNECT_OPTS) || exit 1
 # shellcheck disable=SC2086
