@@ -30,6 +30,7 @@ class ConfigTest {
                 "threads: 3",
                 "transport: nio",
                 "mdts: 5",
+                "pieceSize: 65536",
                 "subsystems:",
                 "  - nqn: nqn.2026-01.io.tensorplane:a",
                 "    allowHosts: [nqn.2014-08.org.nvmexpress:uuid:h1]",
@@ -44,6 +45,8 @@ class ConfigTest {
         assertEquals(3, c.threads);
         assertEquals("nio", c.transport);
         assertEquals(5, c.mdts);
+        assertEquals(65536, c.pieceSize);
+        assertEquals(0, new TargetConfig().mdts, "no MDTS by default, as nvmet");
         assertEquals("nqn.2026-01.io.tensorplane:a", c.subsystems.get(0).nqn);
         assertEquals(List.of("nqn.2014-08.org.nvmexpress:uuid:h1"), c.subsystems.get(0).allowHosts);
         assertEquals("mem:1G", c.subsystems.get(0).namespaces.get(0).spec);
@@ -106,6 +109,17 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("discovery NQN"), e.getMessage());
 
         s.nqn = "nqn.2026-01.io.tensorplane:x";
+        c.pieceSize = 4096; // below the 8 KiB of in-capsule data
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("piece size 4096 must be at least the inline data size 8192"), e.getMessage());
+        c.pieceSize = 100_000;
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("multiple of 4096"), e.getMessage());
+        c.pieceSize = 512 * 1024;
+        c.mdts = 11;
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("0 (no limit)"), e.getMessage());
+        c.mdts = 0;
         s.namespaces.set(0, new TargetConfig.NamespaceConfig("bogus:1M"));
         e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
         assertTrue(e.getMessage().contains("bogus"), e.getMessage());
@@ -158,8 +172,11 @@ class ConfigTest {
     void commandLineBuildsTheSameConfig() {
         ServeCommand cmd = new ServeCommand();
         new CommandLine(cmd).parseArgs("--listen", "127.0.0.1:4420", "--subsystem", "nqn.2026-01.io.tensorplane:disk1",
-                "--ns", "mem:4G", "--ns", "null:1T", "--allow-host", "nqn.h", "--discovery-port", "8009", "--threads", "2");
+                "--ns", "mem:4G", "--ns", "null:1T", "--allow-host", "nqn.h", "--discovery-port", "8009", "--threads", "2",
+                "--piece-size", "131072", "--mdts", "8");
         TargetConfig c = cmd.buildConfig();
+        assertEquals(131072, c.pieceSize);
+        assertEquals(8, c.mdts);
         assertEquals(List.of("127.0.0.1:4420"), c.listen);
         assertEquals(2, c.subsystems.get(0).namespaces.size());
         assertEquals("null:1T", c.subsystems.get(0).namespaces.get(1).spec);
