@@ -165,10 +165,11 @@ nvme_nses_of() {
   local nqn=$1 d n
   for d in /sys/class/nvme-subsystem/nvme-subsys*; do
     [ -f "$d/subsysnqn" ] && [ "$(cat "$d/subsysnqn")" = "$nqn" ] || continue
+    # In NSID order: the host scans namespaces concurrently, so nvmeXnY's Y need not be the NSID.
     for n in "$d"/nvme*n*; do
       n=$(basename "$n")
-      [[ $n =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -b "/dev/$n" ] && echo "/dev/$n"
-    done | sort -t n -k 3 -n
+      [[ $n =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -b "/dev/$n" ] && echo "$(cat "/sys/block/$n/nsid" 2>/dev/null || echo 0) /dev/$n"
+    done | sort -n | cut -d' ' -f2
     return 0
   done
   return 1

@@ -193,11 +193,10 @@ class NvmfKernelHostIT {
         String fileDev = ns[0];
         String blockDev = ns[1];
         String fullDev = ns[2];
-        String prefix = fileDev.substring("/dev/".length(), fileDev.length() - 1);
         guest.runOk("test -b " + fileDev + " && test -b " + blockDev + " && test -b " + fullDev);
-        assertEquals("4096", guest.runOk("cat /sys/block/" + prefix + "2/queue/logical_block_size").out(),
+        assertEquals("4096", guest.runOk("cat /sys/block/" + blockDev.substring(5) + "/queue/logical_block_size").out(),
                 "the block device's own block size");
-        assertTrue(Long.parseLong(guest.runOk("cat /sys/block/" + prefix + "1/queue/discard_max_bytes").out()) > 0,
+        assertTrue(Long.parseLong(guest.runOk("cat /sys/block/" + fileDev.substring(5) + "/queue/discard_max_bytes").out()) > 0,
                 "every namespace can discard, so Dataset Management is advertised");
         for (String dev : new String[] {fileDev, blockDev}) {
             for (int qd : new int[] {1, 32, 128}) {
