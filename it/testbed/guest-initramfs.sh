@@ -3,7 +3,8 @@
 # under a tmpfs overlay, bind-mounts the unpacked kernel's module tree at /lib/modules/<version>, mounts the
 # writable 9p share at its host path, then switch_root's into it/testbed/guest-boot.sh (from the shared root).
 # switch_root (not chroot) so that PID 1 and the kernel's threads share the new root: module autoloading works.
-# Parameters come from the kernel command line: tp.kver, tp.moddir, tp.share, tp.init, tp.rwsize.
+# Parameters come from the kernel command line: tp.kver, tp.moddir, tp.share, tp.init, tp.rwsize, tp.systemd, tp.lower,
+# tp.repo.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -15,13 +16,23 @@ done
 [ -n "$tp_kver" ] && [ -n "$tp_moddir" ] && [ -n "$tp_init" ] || fail "kernel command line lacks tp.kver/tp.moddir/tp.init"
 echo "testbed-init: $(cut -d" " -f1 /proc/uptime)" > /dev/console
 while read -r m; do insmod "/modules/$m" || fail "insmod $m"; done < /modules/order
-mkdir -p /mnt/lower /mnt/rw /mnt/root
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=${tp_msize:-512000},cache=${tp_cache:-loose} tproot /mnt/lower || fail "cannot mount the host root (9p tag tproot)"
+# host: where the host's / is mounted; lower: the guest's root before the overlay. For the x86-64 guest both are the
+# host's /; for another architecture (tp.lower=DIR, a root built for it on the host) the guest's root is DIR of the
+# host, and the repository (tp.repo) is bind-mounted into it at its host path.
+mkdir -p /mnt/host /mnt/rw /mnt/root
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=${tp_msize:-512000},cache=${tp_cache:-loose} tproot /mnt/host || fail "cannot mount the host root (9p tag tproot)"
+host=/mnt/host
+lower=$host${tp_lower:-}
+[ -d "$lower/usr" ] || fail "no guest root at ${tp_lower:-/} of the host"
 mount -t tmpfs -o "size=${tp_rwsize:-75%},mode=755" tmpfs /mnt/rw || fail "tmpfs"
 mkdir -p /mnt/rw/upper /mnt/rw/work
-mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /mnt/root || fail "overlay mount"
+mount -t overlay -o lowerdir=$lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /mnt/root || fail "overlay mount"
 mkdir -p "/mnt/root/lib/modules/$tp_kver"
-mount -o bind "/mnt/lower$tp_moddir" "/mnt/root/lib/modules/$tp_kver" || fail "cannot bind the module tree $tp_moddir"
+mount -o bind "$host$tp_moddir" "/mnt/root/lib/modules/$tp_kver" || fail "cannot bind the module tree $tp_moddir"
+if [ -n "${tp_lower:-}" ] && [ -n "${tp_repo:-}" ]; then
+  mkdir -p "/mnt/root$tp_repo"
+  mount -o bind "$host$tp_repo" "/mnt/root$tp_repo" || fail "cannot bind the repository $tp_repo"
+fi
 if [ -n "$tp_share" ]; then
   mkdir -p "/mnt/root$tp_share"
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 tpshare "/mnt/root$tp_share" || fail "cannot mount the writable share (9p tag tpshare)"
@@ -40,9 +51,24 @@ while read -r mod node spec; do
   case $node in */*) mkdir -p "/dev/${node%/*}" ;; esac
   t=${spec%"${spec#?}"}; mm=${spec#?}
   [ -e "/dev/$node" ] || mknod -m 600 "/dev/$node" "$t" "${mm%%:*}" "${mm##*:}"
-done < "/mnt/lower$tp_moddir/modules.devname"
+done < "$host$tp_moddir/modules.devname"
 ip link set lo up || fail "cannot bring lo up"
 hostname testbed
 for d in proc sys dev; do mount --move "/$d" "/mnt/root/$d" || fail "mount --move /$d"; done
+if [ "${tp_systemd:-0}" = 1 ]; then
+  # systemd as PID 1 (for tests of systemd units): it starts only tp-testbed.target (systemd.unit= on the kernel
+  # command line), which runs guest-boot.sh as a service; everything else starts when a test's unit pulls it in.
+  # The host may itself be a container: systemd would take its /.dockerenv for this guest's and then ignore the
+  # kernel command line (systemd.unit=) and run as in a container. The overlay hides it from the guest.
+  rm -f /mnt/root/.dockerenv /mnt/root/run/.containerenv
+  u=/mnt/root/run/systemd/system
+  mkdir -p "$u"
+  printf '%s\n' '[Unit]' 'Description=Tensorplane test bed' 'DefaultDependencies=no' 'Requires=tp-testbed.service' \
+    'After=tp-testbed.service' 'AllowIsolate=yes' > "$u/tp-testbed.target"
+  printf '%s\n' '[Unit]' 'Description=Tensorplane test bed agent' 'DefaultDependencies=no' \
+    '[Service]' "ExecStart=/bin/bash $tp_init" 'StandardInput=null' 'StandardOutput=tty' 'TTYPath=/dev/console' \
+    'StandardError=tty' 'KillMode=process' 'TimeoutStopSec=5' > "$u/tp-testbed.service"
+  exec switch_root /mnt/root /lib/systemd/systemd
+fi
 exec switch_root /mnt/root "$tp_init"
 fail "switch_root failed"

@@ -1,5 +1,6 @@
 /**
- * The BlueField DPU profile: presets, preflight checks and packaging for running the NVMe/TCP
- * server on the DPU's Arm cores. Reserved: no issue has asked for it yet, so it holds no code.
+ * Running Tensorplane as a service on a BlueField DPU's Arm cores (or any Linux machine): deployment profiles
+ * ({@link io.tensorplane.dpu.profile}), preflight checks ({@link io.tensorplane.dpu.preflight}) over what a machine
+ * is ({@link io.tensorplane.dpu.host}), and the packaging in {@code dpu-profile/package/}.
  */
 package io.tensorplane.dpu;

@@ -1,5 +1,7 @@
 package io.tensorplane.cli;
 
+import io.tensorplane.dpu.preflight.PreflightCommand;
+import io.tensorplane.dpu.profile.ProfileCommand;
 import io.tensorplane.nvmf.NvmfCommand;
 import io.tensorplane.nvmf.ServeCommand;
 import io.tensorplane.ublk.UblkCommand;
@@ -13,6 +15,8 @@ import picocli.CommandLine.Command;
             UblkCommand.class,
             NvmfCommand.class,
             ServeCommand.class, // "serve --config": today the config file describes an NVMe/TCP target
+            ProfileCommand.class,
+            PreflightCommand.class,
             BenchCommand.class,
             DemoCommand.class,
         })

@@ -124,7 +124,8 @@ public final class NvmfTarget implements AutoCloseable {
                 }
             }
             if (cfg.metricsPort > 0) {
-                t.startMetrics(addrs.get(0).getAddress(), cfg.metricsPort);
+                t.startMetrics(cfg.metricsAddress == null ? addrs.get(0).getAddress()
+                        : parseAddress(cfg.metricsAddress, cfg.metricsPort).getAddress(), cfg.metricsPort);
             }
             server.warmUp();
             return t;

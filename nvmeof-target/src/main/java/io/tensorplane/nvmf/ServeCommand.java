@@ -25,6 +25,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON configuration file")
     File config;
 
+    @Option(names = "--profile", paramLabel = "NAME",
+            description = "deployment profile (bluefield3, bluefield2, x86-dev, auto, or a file; see 'profile show'): event-loop CPUs, queue sizes, listen and metrics addresses")
+    String profile;
+
     @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "I/O listen address (repeatable; default port 4420)")
     List<String> listen = new ArrayList<>();
 
@@ -64,8 +68,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TargetConfig cfg = buildConfig();
         installLogFormat();
+        TargetConfig cfg = buildConfig();
         serve(cfg);
         return 0;
     }
@@ -95,6 +99,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (!listen.isEmpty()) {
             cfg.listen = new ArrayList<>(listen);
+        }
+        if (profile != null) {
+            if (cpus != null || threads != null) {
+                throw new IllegalArgumentException("--profile decides the event-loop CPUs; drop --cpus/--threads");
+            }
+            TargetProfiles.installed().apply(profile, cfg);
         }
         if (cfg.listen.isEmpty()) {
             throw new IllegalArgumentException("missing --listen ADDR:PORT (e.g. --listen 127.0.0.1:4420)");

@@ -19,6 +19,7 @@ import java.util.List;
  * listen: 127.0.0.1:4420          # or a list: [127.0.0.1:4420, "[::1]:4420"]
  * discoveryPort: 8009             # optional extra listener for discovery (0 = none)
  * metricsPort: 9464               # optional Prometheus endpoint (0 = none)
+ * metricsAddress: 10.0.0.5        # where it listens (default: the first listen address)
  * cpus: auto                     # one event loop pinned per CPU: auto (the CPUs this process may use), a list (0-3,6) or none
  * threads: 2                      # with cpus: none, this many unpinned event loops (default: number of CPUs)
  * transport: auto                 # auto (epoll, else io_uring, else nio) | epoll | io_uring | nio
@@ -41,6 +42,8 @@ public final class TargetConfig {
     public List<String> listen = new ArrayList<>();
     public int discoveryPort;
     public int metricsPort;
+    /** The Prometheus endpoint's address; null: the first listen address. */
+    public String metricsAddress;
     public int threads;
     /**
      * Event-loop CPUs: {@code auto} (default: every CPU this process may run on, or unpinned loops if

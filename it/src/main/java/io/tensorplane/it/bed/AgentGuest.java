@@ -49,7 +49,7 @@ final class AgentGuest implements Guest {
         this.hostLog = hostLog;
     }
 
-    static AgentGuest start(String name, Testbed.Mode mode) {
+    static AgentGuest start(String name, Testbed.Mode mode, String init, String arch) {
         Path repo = Testbed.repoRoot();
         Path share = Testbed.targetDir().resolve("testbed").resolve(name);
         Path console = Testbed.consoleLogOf(name);
@@ -69,8 +69,14 @@ final class AgentGuest implements Guest {
                         "--mem", System.getProperty("tensorplane.testbed.mem", "3G")));
                 pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(hostLog.toFile());
                 String env = Testbed.preparedEnvFile();
-                if (env != null) {
+                if (env != null && !arch.equals("arm64")) {
                     pb.environment().put("TENSORPLANE_PREPARED", env);
+                }
+                if (!init.isEmpty()) {
+                    pb.environment().put("TENSORPLANE_VM_INIT", init);
+                }
+                if (!arch.isEmpty()) {
+                    pb.environment().put("TENSORPLANE_VM_ARCH", arch);
                 }
             } else {
                 Files.createDirectories(share.resolve(".testbed/cmd"));

@@ -93,12 +93,29 @@ public final class Testbed {
      * when anything fails.
      */
     public static Guest boot(String name) {
+        return boot(name, "", "");
+    }
+
+    /**
+     * Like {@link #boot(String)}, with {@code init} {@code "systemd"} for a guest whose PID 1 is systemd and {@code arch}
+     * {@code "arm64"} for an emulated aarch64 guest ({@link TestbedTest#init()}, {@link TestbedTest#arch()}).
+     */
+    public static Guest boot(String name, String init, String arch) {
         if (!name.matches("[A-Za-z0-9._$-]+")) {
             throw new IllegalArgumentException("guest name must be [A-Za-z0-9._$-]+: " + name);
         }
-        Mode m = mode();
+        if (!init.isEmpty() && !init.equals("systemd")) {
+            throw new IllegalArgumentException("init must be \"\" or \"systemd\", not '" + init + "'");
+        }
+        if (!arch.isEmpty() && !arch.equals("amd64") && !arch.equals("arm64")) {
+            throw new IllegalArgumentException("arch must be \"\", \"amd64\" or \"arm64\", not '" + arch + "'");
+        }
+        Mode m = arch.equals("arm64") ? Mode.VM : mode(); // this host cannot run aarch64 natively
+        if (m == Mode.NATIVE && init.equals("systemd") && !Files.isDirectory(Path.of("/run/systemd/system"))) {
+            throw new TestbedException(name + " needs systemd as PID 1; this host (native mode) is not running it: use -Dtensorplane.testbed=vm");
+        }
         prepare(m);
-        return AgentGuest.start(name, m);
+        return AgentGuest.start(name, m, init, arch);
     }
 
     /** Runs {@code it/testbed/prepare} once per JVM. */

@@ -23,7 +23,9 @@ public final class TestbedExtension implements BeforeAllCallback, AfterAllCallba
         if (context.getStore(NS).get(KEY, Guest.class) != null) {
             return; // a @Nested class uses its enclosing class's guest
         }
-        Guest guest = Testbed.boot(context.getRequiredTestClass().getSimpleName());
+        TestbedTest kind = context.getRequiredTestClass().getAnnotation(TestbedTest.class);
+        Guest guest = Testbed.boot(context.getRequiredTestClass().getSimpleName(),
+                kind == null ? "" : kind.init(), kind == null ? "" : kind.arch());
         context.getStore(NS).put(KEY, guest);
         context.getStore(NS).put(KEY + ".owner", context.getUniqueId());
     }

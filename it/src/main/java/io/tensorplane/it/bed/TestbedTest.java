@@ -14,6 +14,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * bed: one {@link Guest} is booted before the class's first test and powered off after its last one, and is injected
  * into test, {@code @BeforeAll}, {@code @BeforeEach} and constructor parameters of type {@link Guest}.
  * If the guest cannot boot, every test of the class fails with the reason.
+ *
+ * <p>{@link #init()} {@code "systemd"} boots the guest with systemd as PID 1 (the host's own systemd from the shared
+ * root, starting only the test bed's agent until a test's units pull in more), for tests of systemd units and
+ * packages; it costs a few seconds of boot. {@link #arch()} {@code "arm64"} boots an emulated aarch64 machine instead
+ * (see {@code it/testbed/prepare-arm64}).
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -22,4 +27,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("testbed")
 @ExtendWith(TestbedExtension.class)
 public @interface TestbedTest {
+
+    /** {@code ""} (the default): the bed's own init runs the agent; {@code "systemd"}: systemd as PID 1 runs it. */
+    String init() default "";
+
+    /** {@code ""} or {@code "amd64"} (the default): the x86-64 guest; {@code "arm64"}: an emulated aarch64 guest. */
+    String arch() default "";
 }

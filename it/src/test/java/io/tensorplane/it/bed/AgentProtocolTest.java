@@ -20,7 +20,7 @@ class AgentProtocolTest {
 
     @BeforeAll
     static void start() {
-        guest = AgentGuest.start("AgentProtocolTest", Testbed.Mode.NATIVE);
+        guest = AgentGuest.start("AgentProtocolTest", Testbed.Mode.NATIVE, "", "");
     }
 
     @AfterAll
