@@ -31,7 +31,12 @@ class ReplayTest {
     static Path tmp;
     static Trace recorded;
 
-    /** Two queues, eight I/Os in flight each, mixed operations, on an emulated device so they overlap. */
+    /**
+     * Two queues, eight I/Os in flight each, mixed operations, on an emulated device so they overlap. A queue writes
+     * about 12 MiB, less than its channel's 16 MiB data ring, so nothing is dropped however little CPU the trace
+     * writer gets (with 16 KiB writes too, on a loaded 2-core machine, up to a fifth of the records were dropped, as
+     * designed: the I/O thread never waits for the writer).
+     */
     @BeforeAll
     static void record() throws Exception {
         Path dir = tmp.resolve("recorded");
@@ -80,7 +85,7 @@ class ReplayTest {
                 int slot = free[--nfree[0]];
                 inFlight[0]++;
                 long off = region + ((i * 7919L) % 2000) * 4096;
-                int len = 4096 << (i % 3);
+                int len = 4096 << (i % 2);
                 if (i % 128 == 127) {
                     ch.discard(off, 8192, done, slot);
                 } else if (i % 64 == 63) {
@@ -194,7 +199,7 @@ class ReplayTest {
         assertEquals(0, good.resultsDiffering());
 
         Replay.Result lossy = replay("null:64M", "max", true);
-        assertTrue(lossy.mismatchCount() > 100, "null drops writes, so reads do not match: " + lossy.mismatchCount());
+        assertTrue(lossy.mismatchCount() > 10, "null drops writes, so reads do not match: " + lossy.mismatchCount());
         assertTrue(lossy.mismatches().size() <= 10 && !lossy.mismatches().isEmpty());
     }
 
