@@ -2,17 +2,23 @@ package io.tensorplane.nvmf;
 
 import io.netty.util.ResourceLeakDetector;
 import io.tensorplane.nvmf.tool.NvmeTcpClient;
-import org.junit.jupiter.api.Test;
+import io.tensorplane.uring.IoUringProbe;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Steady-state allocation on the event loops: after warm-up, reads and writes (in-capsule and R2T) must not
  * allocate per I/O on the loop threads (measured with the JVM's per-thread allocation counter; leak
- * detection is switched off for the measurement because its tracking records are allocations themselves).
+ * detection is switched off for the measurement because its tracking records are allocations themselves),
+ * on mem and on the file backend (io_uring, O_DIRECT, the loop woken by its completions).
  */
 class AllocationTest {
     private static long loopAllocations(com.sun.management.ThreadMXBean mx) {
@@ -25,8 +31,16 @@ class AllocationTest {
         return sum;
     }
 
-    @Test
-    void readsAndWritesDoNotAllocateOnTheEventLoops() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"mem:16M", "file"})
+    void readsAndWritesDoNotAllocateOnTheEventLoops(String backend) throws Exception {
+        String spec = backend;
+        if (backend.equals("file")) {
+            assumeTrue(IoUringProbe.isAvailable(), "io_uring unavailable: " + IoUringProbe.unavailabilityCause());
+            Path img = Files.createDirectories(Path.of("target", "alloc")).resolve("ns-" + System.nanoTime() + ".img");
+            img.toFile().deleteOnExit();
+            spec = "file:" + img + ",create=16M,direct";
+        }
         LeakCheck.install();
         ResourceLeakDetector.Level before = ResourceLeakDetector.getLevel();
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
@@ -36,7 +50,7 @@ class AllocationTest {
         cfg.transport = "epoll";
         TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
         s.nqn = TargetTest.NQN;
-        s.namespaces.add(new TargetConfig.NamespaceConfig("mem:16M"));
+        s.namespaces.add(new TargetConfig.NamespaceConfig(spec));
         cfg.subsystems.add(s);
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (NvmfTarget t = NvmfTarget.start(cfg);
@@ -64,8 +78,8 @@ class AllocationTest {
             }
             // epoll: Netty 4.2.18 io_uring allocates an IoUringIoOps per send/recv submission (about 165 bytes per
             // I/O measured here), which is the transport's, not the target's; epoll shows the target allocates nothing.
-            assertTrue(perIo < 8, "event loops allocated " + perIo + " bytes per I/O in steady state");
-            System.out.printf("event-loop allocation in steady state: %.1f bytes per I/O%n", perIo);
+            assertTrue(perIo < 8, "event loops allocated " + perIo + " bytes per I/O in steady state on " + backend);
+            System.out.printf("event-loop allocation in steady state on %s: %.1f bytes per I/O%n", backend, perIo);
         } finally {
             ResourceLeakDetector.setLevel(before);
         }

@@ -15,7 +15,7 @@ final class ServerFeatures {
     }
 
     private static final Map<Long, String> USED = Map.of(
-            UBLK_F_USER_COPY, "data movement whenever the kernel has it: pread/pwrite on /dev/ublkcN (else per-tag buffers)",
+            UBLK_F_USER_COPY, "with 'ublk add --copy user': pread/pwrite on /dev/ublkcN (auto uses per-tag buffers: no system call per I/O)",
             UBLK_F_USER_RECOVERY, "with 'ublk add --recoverable': the disk outlives its server until 'ublk recover'",
             UBLK_F_CMD_IOCTL_ENCODE, "every command is ioctl-encoded");
 

@@ -87,7 +87,7 @@ public final class UblkCommand implements Runnable {
         boolean foreground;
 
         @Option(names = "--copy", paramLabel = "auto|user|buffer",
-                description = "Data movement: user = pread/pwrite on /dev/ublkcN (USER_COPY), buffer = per-tag buffers, auto = user when available (default: ${DEFAULT-VALUE}).")
+                description = "Data movement: buffer = per-tag buffers the kernel copies into, user = pread/pwrite on /dev/ublkcN (USER_COPY, Linux 6.5+), auto = the fastest: buffer (default: ${DEFAULT-VALUE}).")
         String copy = "auto";
 
         @Option(names = "--spin-us", paramLabel = "US", description = "Poll this long for new requests before sleeping in the kernel (default: ${DEFAULT-VALUE}).")
@@ -573,7 +573,7 @@ public final class UblkCommand implements Runnable {
                     lacking.add(FEATURE_NAMES[b]);
                 }
             }
-            String copy = (bits & UBLK_F_USER_COPY) != 0 ? "user copy (pread/pwrite on /dev/ublkcN)" : "per-tag buffers";
+            String copy = "per-tag buffers (the kernel copies; no system call per I/O)";
             PrintWriter out = out(spec);
             if (json) {
                 ObjectNode n = ServerState.JSON.createObjectNode();

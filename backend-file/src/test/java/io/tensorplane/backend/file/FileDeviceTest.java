@@ -31,6 +31,13 @@ class FileDeviceTest {
     @TempDir
     Path dir;
 
+    /** A test of the io_uring mode needs io_uring; the blocking mode runs anywhere. */
+    private static void requireIo(String io) {
+        if (io.equals("uring")) {
+            FileContractTests.requireUring();
+        }
+    }
+
     private static String spec(Path f, String io, String more) {
         return "file:" + f + ",io=" + io + more;
     }
@@ -38,9 +45,7 @@ class FileDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void dataIsInTheFileAtTheSameOffsets(String io) throws Exception {
-        if (io.equals("uring")) {
-            FileContractTests.requireUring();
-        }
+        requireIo(io);
         Path f = dir.resolve("d.img");
         ByteBuffer data = Io.pattern(8192, 11);
         try (BlockDevice dev = Devices.open(spec(f, io, ",create=1M")); Io x = new Io(dev.openChannel())) {
@@ -62,9 +67,7 @@ class FileDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void discardFreesSpaceInTheBackingFile(String io) throws Exception {
-        if (io.equals("uring")) {
-            FileContractTests.requireUring();
-        }
+        requireIo(io);
         Path f = FileContractTests.scratch("discard-" + io);
         try (FileDevice dev = (FileDevice) Devices.open(spec(f, io, ",create=16M")); Io x = new Io(dev.openChannel())) {
             assertTrue(dev.capabilities().discard(), dev.capabilities().toString());
@@ -114,9 +117,7 @@ class FileDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void withoutHolePunchingThereIsNoDiscardAndWriteZeroesWritesZeros(String io) throws Exception {
-        if (io.equals("uring")) {
-            FileContractTests.requireUring();
-        }
+        requireIo(io);
         Path mnt = Scratch.ramfs();
         try {
             try (FileDevice dev = (FileDevice) Devices.open(spec(mnt.resolve("d.img"), io, ",create=8M")); Io x = new Io(dev.openChannel())) {
@@ -141,9 +142,7 @@ class FileDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void directIoWorksWithMisalignedBuffers(String io) throws Exception {
-        if (io.equals("uring")) {
-            FileContractTests.requireUring();
-        }
+        requireIo(io);
         try (FileDevice dev = (FileDevice) Devices.open(spec(FileContractTests.scratch("misaligned"), io, ",create=4M,direct"));
              Io x = new Io(dev.openChannel())) {
             assertTrue(dev.direct());
@@ -162,9 +161,7 @@ class FileDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void aFileOnAReadOnlyFileSystemIsServedReadOnly(String io) throws Exception {
-        if (io.equals("uring")) {
-            FileContractTests.requireUring();
-        }
+        requireIo(io);
         Path mnt = Scratch.tmpfs("8m");
         try {
             Path f = mnt.resolve("ro.img");
@@ -194,9 +191,7 @@ class FileDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void aFullFileSystemFailsWritesWithEnospc(String io) throws Exception {
-        if (io.equals("uring")) {
-            FileContractTests.requireUring();
-        }
+        requireIo(io);
         Path mnt = Scratch.tmpfs("2m");
         try {
             try (BlockDevice dev = Devices.open(spec(mnt.resolve("big.img"), io, ",create=16M")); Io x = new Io(dev.openChannel())) {
@@ -225,9 +220,7 @@ class FileDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"uring", "blocking"})
     void aBackingFileThatShrinksFailsReadsPastItsEnd(String io) throws Exception {
-        if (io.equals("uring")) {
-            FileContractTests.requireUring();
-        }
+        requireIo(io);
         Path f = dir.resolve("shrink.img");
         try (BlockDevice dev = Devices.open(spec(f, io, ",create=4M")); Io x = new Io(dev.openChannel())) {
             ByteBuffer data = Io.pattern(8192, 9);

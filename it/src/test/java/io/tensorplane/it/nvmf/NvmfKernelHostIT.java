@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.KernelIndependent;
 import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -31,7 +32,7 @@ class NvmfKernelHostIT {
 
     @BeforeAll
     static void startTarget(Guest guest) {
-        guest.runOk("tp_modprobe nvme-tcp ext4 && nullb_create tpnvme 512 4096 && image_mount ext4 /mnt/backing 400"
+        guest.runOk("tp_modprobe nvme-tcp ext4 && nullb_create tpnvme 512 4096 && nullb_create tpext4 400 512 && fs_mount ext4 /dev/tpext4 /mnt/backing"
                 + " && image_mount ext4 /mnt/small 48", Duration.ofMinutes(2));
         guest.spawn("target", "exec java -Dchronicle.analytics.disable=true -jar \"$TP_JAR\" nvmf serve"
                 + " --listen 127.0.0.1:4420 --discovery-port 8009 --metrics-port 9464 --threads 2"
@@ -168,6 +169,7 @@ class NvmfKernelHostIT {
      */
     @Test
     @Order(7)
+    @KernelIndependent // the host side is the same as above; ublk's file rows run on both kernels
     void fileNamespacesOnAFileABlockDeviceAndAFullFileSystem(Guest guest) {
         guest.runOk("nvme connect -t tcp -a 127.0.0.1 -s 4421 -n " + FILES, Duration.ofSeconds(60));
         String[] ns = guest.runOk("for i in $(seq 100); do [ $(nvme_nses_of " + FILES + " | wc -l) -eq 3 ] && break; sleep 0.2; done;"
@@ -176,11 +178,9 @@ class NvmfKernelHostIT {
         String fileDev = ns[0];
         String blockDev = ns[1];
         String fullDev = ns[2];
-        String prefix = fileDev.substring("/dev/".length(), fileDev.length() - 1);
         guest.runOk("test -b " + fileDev + " && test -b " + blockDev + " && test -b " + fullDev);
-        assertEquals("4096", guest.runOk("cat /sys/block/" + prefix + "2/queue/logical_block_size").out(),
-                "the block device's own block size");
-        assertTrue(Long.parseLong(guest.runOk("cat /sys/block/" + prefix + "1/queue/discard_max_bytes").out()) > 0,
+        assertEquals("4096", guest.runOk("blockdev --getss " + blockDev).out(), "the block device's own block size");
+        assertTrue(Long.parseLong(guest.runOk("cat /sys/block/" + fileDev.substring(5) + "/queue/discard_max_bytes").out()) > 0,
                 "every namespace can discard, so Dataset Management is advertised");
         for (String dev : new String[] {fileDev, blockDev}) {
             for (int qd : new int[] {1, 32, 128}) {

@@ -21,7 +21,8 @@ class UblkFilesystemIT {
     @BeforeAll
     static void driver(Guest guest) {
         Ublk.loadDriver(guest);
-        guest.runOk("tp_modprobe ext4 xfs && nullb_create tpfs 640 4096 && image_mount ext4 /mnt/backing 800", Duration.ofMinutes(2));
+        guest.runOk("tp_modprobe ext4 xfs && nullb_create tpfs 640 4096 && nullb_create tpext4 800 512 && fs_mount ext4 /dev/tpext4 /mnt/backing",
+                Duration.ofMinutes(2));
     }
 
     @AfterEach

@@ -26,7 +26,7 @@ class UblkFioVerifyIT {
     @BeforeAll
     static void driver(Guest guest) {
         Ublk.loadDriver(guest);
-        guest.runOk("nullb_create tpdisk 512 4096 && image_mount ext4 /mnt/backing 400", Duration.ofMinutes(2));
+        guest.runOk("nullb_create tpdisk 512 512 && nullb_create tpext4 512 512 && fs_mount ext4 /dev/tpext4 /mnt/backing", Duration.ofMinutes(2));
     }
 
     @AfterEach

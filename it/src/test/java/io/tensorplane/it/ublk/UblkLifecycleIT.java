@@ -257,7 +257,7 @@ class UblkLifecycleIT {
                 setByDriver.add(f[0]);
             }
         });
-        Ublk.Dev recoverable = Ublk.add(guest, "--backend null:1G --recoverable");
+        Ublk.Dev recoverable = Ublk.add(guest, "--backend null:1G --recoverable --copy user");
         Ublk.Dev buffers = Ublk.add(guest, "--backend null:1G --copy buffer");
         String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
         Matcher m = Pattern.compile("(?s)\"id\"\\s*:\\s*(\\d+).*?\"flags\"\\s*:\\s*\\[([^\\]]*)\\]").matcher(list);
