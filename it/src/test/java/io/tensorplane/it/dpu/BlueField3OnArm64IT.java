@@ -79,7 +79,7 @@ class BlueField3OnArm64IT {
         assertTrue(out.contains("PASS  architecture  aarch64, 4 CPUs online"), out);
         assertTrue(out.contains("PASS  cpu           Neoverse-N1 (part 0xd0c") && out.contains("LSE atomics yes"), out);
         assertTrue(out.contains("PASS  io_uring      usable"), out);
-        assertTrue(out.contains("PASS  ublk_drv      features 0x") && out.contains("data movement: user copy"), out);
+        assertTrue(out.contains("PASS  ublk_drv      features 0x") && out.contains("data movement: per-tag buffers (user copy with --copy user)"), out);
         assertTrue(out.contains("the profile uses 0-3 (housekeeping 0, data 1-3)"), out);
         assertTrue(out.contains("result: profile bluefield3-guest can run here"), out);
     }
