@@ -10,13 +10,15 @@
 #                                              off (the disk vanishes under whoever has it open) and removes it
 #   image_mount FS DIR MB                      a file system FS (ext4, xfs, vfat) on a loop device over an image in /tmp,
 #                                              mounted at DIR; image_umount DIR undoes it
+#   fs_mount FS DEV DIR                        a fresh file system FS on block device DEV, mounted at DIR (a null_blk disk
+#                                              is much faster under emulation than a loop device over the tmpfs root)
 #   kernel_nvmet_start NQN DEV [PORT] [ADDR]   the kernel's NVMe/TCP target (configfs): subsystem NQN with namespace 1 = DEV,
 #                                              listening on ADDR:PORT (127.0.0.1:4420), any host allowed
 #   kernel_nvmet_stop NQN [PORT]               undo kernel_nvmet_start
 #   nvme_connect_tcp NQN [PORT] [ADDR] [OPTS]  nvme connect; prints the namespace block device (e.g. /dev/nvme0n1)
 #   nvme_disconnect_nqn NQN                    nvme disconnect
 #   nvme_ns_of NQN                             prints the namespace block device of a connected subsystem
-#   nvme_nses_of NQN                           prints all of them, one per line, in namespace id order
+#   nvme_nses_of NQN                           prints all of them, one per line, in namespace id (nsid) order
 #   wait_for_path PATH [SECONDS]               wait until PATH exists (default 10 s)
 #   fio_point DEV RW QD [SECONDS] [BS]         one fio io_uring O_DIRECT point; prints "IOPS LAT_US" (mean latency, µs)
 #   fio_table_row LABEL DEV [RW]               fio_point at QD 1, 16, 128; prints one table row
@@ -100,13 +102,19 @@ image_mount() {
   img=/tmp/image-$(echo "$dir" | tr / _).img
   truncate -s "${mb}M" "$img" || { tp_err "cannot create $img"; return 1; }
   loop=$(losetup --find --show "$img") || { tp_err "losetup $img failed"; return 1; }
+  fs_mount "$fs" "$loop" "$dir" || { losetup -d "$loop"; return 1; }
+}
+
+fs_mount() {
+  local fs=$1 dev=$2 dir=$3
+  tp_modprobe "$fs" >/dev/null || return 1
   case $fs in
-    ext4) mkfs.ext4 -q -F "$loop" ;;
-    xfs) mkfs.xfs -q -f "$loop" ;;
-    vfat) mkfs.vfat "$loop" >/dev/null ;;
-    *) tp_err "image_mount: unknown file system $fs"; losetup -d "$loop"; return 2 ;;
-  esac || { tp_err "mkfs.$fs $loop failed"; losetup -d "$loop"; return 1; }
-  mkdir -p "$dir" && mount "$loop" "$dir" || { tp_err "cannot mount $loop on $dir"; losetup -d "$loop"; return 1; }
+    ext4) mkfs.ext4 -q -F "$dev" ;;
+    xfs) mkfs.xfs -q -f "$dev" ;;
+    vfat) mkfs.vfat "$dev" >/dev/null ;;
+    *) tp_err "fs_mount: unknown file system $fs"; return 2 ;;
+  esac || { tp_err "mkfs.$fs $dev failed"; return 1; }
+  mkdir -p "$dir" && mount "$dev" "$dir" || { tp_err "cannot mount $dev on $dir"; return 1; }
 }
 
 image_umount() {
@@ -165,10 +173,10 @@ nvme_nses_of() {
   local nqn=$1 d n
   for d in /sys/class/nvme-subsystem/nvme-subsys*; do
     [ -f "$d/subsysnqn" ] && [ "$(cat "$d/subsysnqn")" = "$nqn" ] || continue
-    # In NSID order: the host scans namespaces concurrently, so nvmeXnY's Y need not be the NSID.
+    # the kernel numbers namespace disks in the order it scanned them (asynchronously), not by nsid
     for n in "$d"/nvme*n*; do
       n=$(basename "$n")
-      [[ $n =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -b "/dev/$n" ] && echo "$(cat "/sys/block/$n/nsid" 2>/dev/null || echo 0) /dev/$n"
+      [[ $n =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -b "/dev/$n" ] && echo "$(cat "/sys/block/$n/nsid") /dev/$n"
     done | sort -n | cut -d' ' -f2
     return 0
   done
