@@ -29,8 +29,8 @@ record KernelVersion(int major, int minor, String release) {
             return "ublk with per-tag buffers and recovery (user copy needs 6.5)";
         }
         if (!atLeast(6, 15)) {
-            return "ublk with user copy and recovery (zero copy needs 6.15)";
+            return "ublk with per-tag buffers or user copy, and recovery (zero copy needs 6.15)";
         }
-        return "ublk with user copy, recovery and zero copy";
+        return "ublk with per-tag buffers or user copy, recovery and zero copy";
     }
 }

@@ -154,7 +154,7 @@ public final class Preflight {
         }
         long bits = f.getAsLong();
         String d = String.format("features 0x%x: %s; data movement: %s", bits, String.join(" ", UblkAbi.featureNames(bits)),
-                (bits & UblkAbi.UBLK_F_USER_COPY) != 0 ? "user copy" : "per-tag buffers (no USER_COPY)");
+                (bits & UblkAbi.UBLK_F_USER_COPY) != 0 ? "per-tag buffers (user copy with --copy user)" : "per-tag buffers (no USER_COPY: no --copy user)");
         return Check.pass("ublk_drv", d);
     }
 
