@@ -236,10 +236,6 @@ public final class TraceCommand implements Runnable {
                 for (Replay.Mismatch m : r.mismatches()) {
                     out.printf("  differs: %s #%d, %d bytes at %d%n", m.queue(), m.seq(), m.length(), m.offset());
                 }
-                if (r.mismatchCount() > 0 && r.threads() > 1) {
-                    out.println("  (queues replayed on different threads keep no order between them: a read may overtake another"
-                            + " queue's write that preceded it; --queues 1 keeps every recorded order)");
-                }
             }
             out.printf("operation sequence digest %016x, emulated latency digest %016x%n", r.sequenceDigest(), r.emulationDigest());
         }

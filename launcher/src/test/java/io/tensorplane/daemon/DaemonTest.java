@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The daemon without the kernel (no ublk export here; those need the test bed): named devices
+ * The daemon without the kernel (no ublk export here: UblkDaemonIT does those in the test bed): named devices
  * shared by NVMe/TCP namespaces, reloads that add and remove devices, subsystems and namespaces and refuse
  * what cannot change live, and the teardown that ends traces.
  */

@@ -9,6 +9,7 @@ import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Devices;
 import io.tensorplane.nvmf.admin.IdentifyController;
 import io.tensorplane.nvmf.admin.LogPages;
+import io.tensorplane.nvmf.core.Stats;
 import io.tensorplane.nvmf.subsystem.Controller;
 import io.tensorplane.nvmf.subsystem.Namespace;
 import io.tensorplane.nvmf.subsystem.Port;
@@ -16,7 +17,6 @@ import io.tensorplane.nvmf.subsystem.Registry;
 import io.tensorplane.nvmf.subsystem.Subsystem;
 import io.tensorplane.nvmf.subsystem.TargetOptions;
 import io.tensorplane.nvmf.transport.LoopContexts;
-import io.tensorplane.nvmf.transport.Stats;
 import io.tensorplane.nvmf.transport.TcpServer;
 import io.tensorplane.nvmf.transport.Transport;
 
@@ -80,6 +80,7 @@ public final class NvmfTarget implements AutoCloseable {
         }
         TargetOptions o = new TargetOptions();
         o.mdts = cfg.mdts;
+        o.pieceSize = cfg.pieceSize;
         o.inlineDataSize = cfg.inlineDataSize;
         o.maxIoQueues = cfg.maxIoQueues;
         o.maxQueueSize = cfg.maxQueueSize;
@@ -97,6 +98,10 @@ public final class NvmfTarget implements AutoCloseable {
                     throw new IllegalArgumentException("a subsystem has no nqn");
                 }
                 Subsystem.validateNqn(sc.nqn);
+                String warning = Subsystem.formatWarning(sc.nqn);
+                if (warning != null) {
+                    LOG.warning("nvmf: " + warning);
+                }
                 if (sc.namespaces.isEmpty()) {
                     throw new IllegalArgumentException("subsystem " + sc.nqn + " has no namespace");
                 }
@@ -115,7 +120,7 @@ public final class NvmfTarget implements AutoCloseable {
                 reg.add(new Subsystem(sc.nqn, false, nss, sc.allowHosts));
             }
             int[] cpus = cfg.pinnedCpus();
-            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros, cpus.length > 1), cfg.eventLoops(), cpus);
+            server = new TcpServer(reg, Transport.select(cfg.transport, cfg.spinMicros), cfg.eventLoops(), cpus);
             NvmfTarget t = new NvmfTarget(reg, server, devices, sharedDevices, global);
             int portId = 1;
             for (InetSocketAddress a : addrs) {
@@ -139,7 +144,7 @@ public final class NvmfTarget implements AutoCloseable {
                 t.startMetrics(cfg.metricsAddress == null ? addrs.get(0).getAddress()
                         : parseAddress(cfg.metricsAddress, cfg.metricsPort).getAddress(), cfg.metricsPort);
             }
-            t.warmUp();
+            server.warmUp();
             return t;
         } catch (RuntimeException | InterruptedException e) {
             if (server != null) {
@@ -181,6 +186,10 @@ public final class NvmfTarget implements AutoCloseable {
     /** Adds a subsystem to the running target (the discovery log changes with it). */
     public synchronized void addSubsystem(TargetConfig.SubsystemConfig sc) {
         Subsystem.validateNqn(sc.nqn);
+        String warning = Subsystem.formatWarning(sc.nqn);
+        if (warning != null) {
+            LOG.warning("nvmf: " + warning);
+        }
         if (registry.find(sc.nqn) != null) {
             throw new IllegalArgumentException("subsystem " + sc.nqn + " exists already");
         }
@@ -206,7 +215,7 @@ public final class NvmfTarget implements AutoCloseable {
     public synchronized void removeSubsystem(String nqn) {
         Subsystem s = registry.remove(nqn);
         for (Controller c : s.controllers()) {
-            c.adminQueue().eventLoop().execute(() -> c.teardown("subsystem " + nqn + " removed from the configuration"));
+            c.adminQueue().execute(() -> c.teardown("subsystem " + nqn + " removed from the configuration"));
         }
         for (Namespace ns : s.namespaces()) {
             release(ns);
@@ -262,28 +271,7 @@ public final class NvmfTarget implements AutoCloseable {
     /** A Namespace Attribute Changed notice to each controller that asked for one: the host rescans. */
     private static void announceNamespaceChange(Subsystem s) {
         for (Controller c : s.controllers()) {
-            c.adminQueue().eventLoop().execute(() -> c.notice(0x00, LogPages.CHANGED_NS, IdentifyController.OAES_NS_ATTR));
-        }
-    }
-
-    /**
-     * Talks to the target once through its own port (ICReq, discovery Connect, enable, Identify, discovery log,
-     * shutdown) before it is announced as serving: this loads and links the classes of the whole receive and reply
-     * path, which in a slow (emulated) machine can otherwise take longer than the 10 s the Linux host waits for the
-     * ICResp of its first connection.
-     */
-    private void warmUp() {
-        InetSocketAddress a = ioAddresses.get(0);
-        InetSocketAddress local = a.getAddress().isAnyLocalAddress()
-                ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), a.getPort()) : a;
-        try (io.tensorplane.nvmf.tool.NvmeTcpClient c = new io.tensorplane.nvmf.tool.NvmeTcpClient(local, 60_000)) {
-            c.initialize(true, true);
-            c.connectAdminAndEnable(Subsystem.DISCOVERY_NQN, "nqn.2014-08.io.tensorplane:warm-up", 0);
-            c.command(0x06, 0, new int[] {1}, 4096);
-            c.command(0x02, 0, new int[] {0x70 | (255 << 16)}, 1024);
-            c.propertySet(0x14, (6 << 16) | (4 << 20) | 1 | (1 << 14));
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("nvmf: warm-up connection failed: " + e.getMessage());
+            c.adminQueue().execute(() -> c.notice(0x00, LogPages.CHANGED_NS, IdentifyController.OAES_NS_ATTR));
         }
     }
 

@@ -53,14 +53,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "this many unpinned event loops instead (default: one pinned per CPU)")
     Integer threads;
 
-    @Option(names = "--transport", paramLabel = "NAME", description = "auto (io_uring, else epoll, else NIO), io_uring, epoll or nio")
+    @Option(names = "--transport", paramLabel = "NAME", description = "auto (epoll, else io_uring, else NIO), epoll, io_uring or nio")
     String transport;
 
     @Option(names = "--spin-us", paramLabel = "US", description = "poll an idle event loop this long before blocking (selects epoll; default 0)")
     Integer spinMicros;
 
-    @Option(names = "--mdts", paramLabel = "N", description = "maximum data transfer size 4 KiB * 2^N (default 7 = 512 KiB)")
+    @Option(names = "--mdts", paramLabel = "N", description = "maximum data transfer size 4 KiB * 2^N (default 0: no limit, as nvmet)")
     Integer mdts;
+
+    @Option(names = "--piece-size", paramLabel = "BYTES",
+            description = "data one command holds at a time; longer reads and writes move in pieces (default 524288)")
+    Integer pieceSize;
 
     @Override
     public Integer call() throws Exception {
@@ -139,6 +143,9 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (mdts != null) {
             cfg.mdts = mdts;
+        }
+        if (pieceSize != null) {
+            cfg.pieceSize = pieceSize;
         }
         return cfg;
     }

@@ -22,9 +22,10 @@ import java.util.List;
  * metricsAddress: 10.0.0.5        # where it listens (default: the first listen address)
  * cpus: auto                     # one event loop pinned per CPU: auto (the CPUs this process may use), a list (0-3,6) or none
  * threads: 2                      # with cpus: none, this many unpinned event loops (default: number of CPUs)
- * transport: auto                 # auto | io_uring | epoll | nio
+ * transport: auto                 # auto (epoll, else io_uring, else nio) | epoll | io_uring | nio
  * spinMicros: 0                   # epoll: poll this long before blocking (lower latency, more CPU)
- * mdts: 7                         # max data transfer = 4 KiB * 2^mdts
+ * mdts: 0                         # max data transfer = 4 KiB * 2^mdts; 0 = no limit (as nvmet)
+ * pieceSize: 524288              # bytes of data one command holds at a time; longer transfers go in pieces
  * inlineDataSize: 8192            # in-capsule data (IOCCSZ)
  * maxIoQueues: 16
  * maxQueueSize: 1024
@@ -53,7 +54,9 @@ public final class TargetConfig {
     public String transport = "auto";
     /** epoll only: microseconds an idle event loop keeps polling before it blocks (0 = block at once). */
     public int spinMicros;
-    public int mdts = 7;
+    public int mdts;
+    /** Bytes of data buffered per command at a time (longer transfers move in pieces); also MAXH2CDATA. */
+    public int pieceSize = 512 * 1024;
     public int inlineDataSize = 8192;
     public int maxIoQueues = 16;
     public int maxQueueSize = 1024;

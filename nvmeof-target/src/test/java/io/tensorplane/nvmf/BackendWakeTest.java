@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
-import io.tensorplane.nvmf.tool.NvmeTcpClient;
-import io.tensorplane.nvmf.tool.NvmeTcpClient.Completion;
+import io.tensorplane.nvmf.NvmeTcpClient.Completion;
 import io.tensorplane.uring.IoUringProbe;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

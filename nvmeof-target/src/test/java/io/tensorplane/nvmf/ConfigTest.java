@@ -1,5 +1,6 @@
 package io.tensorplane.nvmf;
 
+import io.tensorplane.nvmf.subsystem.Subsystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -29,6 +30,7 @@ class ConfigTest {
                 "threads: 3",
                 "transport: nio",
                 "mdts: 5",
+                "pieceSize: 65536",
                 "subsystems:",
                 "  - nqn: nqn.2026-01.io.tensorplane:a",
                 "    allowHosts: [nqn.2014-08.org.nvmexpress:uuid:h1]",
@@ -43,6 +45,8 @@ class ConfigTest {
         assertEquals(3, c.threads);
         assertEquals("nio", c.transport);
         assertEquals(5, c.mdts);
+        assertEquals(65536, c.pieceSize);
+        assertEquals(0, new TargetConfig().mdts, "no MDTS by default, as nvmet");
         assertEquals("nqn.2026-01.io.tensorplane:a", c.subsystems.get(0).nqn);
         assertEquals(List.of("nqn.2014-08.org.nvmexpress:uuid:h1"), c.subsystems.get(0).allowHosts);
         assertEquals("mem:1G", c.subsystems.get(0).namespaces.get(0).spec);
@@ -95,13 +99,27 @@ class ConfigTest {
         TargetConfig c = new TargetConfig();
         c.listen.add("127.0.0.1:0");
         TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
-        s.nqn = "not-an-nqn";
+        s.nqn = "nqn.2026-01.io.tensorplane:" + "x".repeat(200);
         s.namespaces.add(new TargetConfig.NamespaceConfig("null:1M"));
         c.subsystems.add(s);
         e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
-        assertTrue(e.getMessage().contains("nqn."), e.getMessage());
+        assertTrue(e.getMessage().contains("223 bytes"), e.getMessage());
+        s.nqn = Subsystem.DISCOVERY_NQN;
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("discovery NQN"), e.getMessage());
 
         s.nqn = "nqn.2026-01.io.tensorplane:x";
+        c.pieceSize = 4096; // below the 8 KiB of in-capsule data
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("piece size 4096 must be at least the inline data size 8192"), e.getMessage());
+        c.pieceSize = 100_000;
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("multiple of 4096"), e.getMessage());
+        c.pieceSize = 512 * 1024;
+        c.mdts = 11;
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertTrue(e.getMessage().contains("0 (no limit)"), e.getMessage());
+        c.mdts = 0;
         s.namespaces.set(0, new TargetConfig.NamespaceConfig("bogus:1M"));
         e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
         assertTrue(e.getMessage().contains("bogus"), e.getMessage());
@@ -111,12 +129,54 @@ class ConfigTest {
         assertEquals(4421, NvmfTarget.parseAddress("[::1]:4421", 4420).getPort());
     }
 
+    /** Like the kernel's nvmet, any name is a subsystem name (test suites use {@code testnqn}); odd ones get a warning. */
+    @Test
+    void namesOutsideTheNqnFormatAreServedWithAWarning() throws Exception {
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(r.getMessage());
+                }
+            }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("io.tensorplane.nvmf");
+        log.addHandler(h);
+        try {
+            TargetConfig c = new TargetConfig();
+            c.listen.add("127.0.0.1:0");
+            c.threads = 1;
+            for (String name : new String[] {"testnqn", "mysubsys-1"}) {
+                TargetConfig.SubsystemConfig s = new TargetConfig.SubsystemConfig();
+                s.nqn = name;
+                s.namespaces.add(new TargetConfig.NamespaceConfig("null:1M"));
+                c.subsystems.add(s);
+            }
+            try (NvmfTarget t = NvmfTarget.start(c);
+                 NvmeTcpClient host = new NvmeTcpClient(t.ioAddresses().get(0), 5000)) {
+                host.initialize(false, false);
+                host.connectAdminAndEnable("testnqn", TargetTest.HOST, 0);
+                assertEquals(1, t.registry().find("testnqn").controllers().size());
+            }
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("'testnqn' is not in the NQN format")), warnings.toString());
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("'mysubsys-1'")), warnings.toString());
+            assertTrue(warnings.stream().noneMatch(w -> w.contains("nvmexpress.discovery")), warnings.toString());
+        } finally {
+            log.removeHandler(h);
+        }
+    }
+
     @Test
     void commandLineBuildsTheSameConfig() {
         ServeCommand cmd = new ServeCommand();
         new CommandLine(cmd).parseArgs("--listen", "127.0.0.1:4420", "--subsystem", "nqn.2026-01.io.tensorplane:disk1",
-                "--ns", "mem:4G", "--ns", "null:1T", "--allow-host", "nqn.h", "--discovery-port", "8009", "--threads", "2");
+                "--ns", "mem:4G", "--ns", "null:1T", "--allow-host", "nqn.h", "--discovery-port", "8009", "--threads", "2",
+                "--piece-size", "131072", "--mdts", "8");
         TargetConfig c = cmd.buildConfig();
+        assertEquals(131072, c.pieceSize);
+        assertEquals(8, c.mdts);
         assertEquals(List.of("127.0.0.1:4420"), c.listen);
         assertEquals(2, c.subsystems.get(0).namespaces.size());
         assertEquals("null:1T", c.subsystems.get(0).namespaces.get(1).spec);

@@ -1,6 +1,5 @@
 package io.tensorplane.nvmf;
 
-import io.tensorplane.nvmf.tool.NvmeTcpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

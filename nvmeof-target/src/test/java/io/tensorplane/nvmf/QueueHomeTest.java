@@ -2,9 +2,9 @@ package io.tensorplane.nvmf;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 import io.tensorplane.nvmf.subsystem.Controller;
-import io.tensorplane.nvmf.tool.NvmeTcpClient;
-import io.tensorplane.nvmf.tool.NvmeTcpClient.Completion;
+import io.tensorplane.nvmf.NvmeTcpClient.Completion;
 import io.tensorplane.nvmf.transport.Transport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,22 +18,25 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * I/O queue q of every controller ends up on event loop (q - 1) mod N, whichever loop accepted it:
- * the connection moves at Connect (epoll and NIO; Netty's io_uring channels cannot move) and carries
- * verified I/O afterwards.
+ * I/O queue q of every controller is served by event loop (q - 1) mod N from its first command: the handshake
+ * answers the ICReq and reads the Connect on the socket's descriptor before the connection is registered anywhere
+ * (io_uring and epoll), or on the accepting loop before the channel moves to its home loop (NIO), and the queue
+ * carries verified I/O.
  */
 class QueueHomeTest {
     static final String NQN = "nqn.2026-01.io.tensorplane:home";
     static final String HOST = "nqn.2014-08.org.nvmexpress:uuid:22222222-3333-4444-5555-666666666666";
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void ioQueuesMoveToTheirHomeLoop(String transport) throws Exception {
+    @ValueSource(strings = {"io_uring", "epoll", "nio"})
+    void ioQueuesAreServedByTheirHomeLoop(String transport) throws Exception {
         assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(), "no epoll here");
+        assumeTrue(!transport.equals("io_uring") || IoUring.isAvailable(), "no io_uring here: " + IoUring.unavailabilityCause());
         LeakCheck.install();
         TargetConfig cfg = new TargetConfig();
         cfg.listen.add("127.0.0.1:0");
@@ -47,8 +50,8 @@ class QueueHomeTest {
         try (NvmfTarget target = NvmfTarget.start(cfg)) {
             InetSocketAddress addr = target.ioAddresses().get(0);
             Random rnd = new Random(7);
-            // Two controllers with queues 1 and 2 each: 3 connections per controller over 2 round-robin
-            // loops, so the queues of one of them are accepted on the wrong loop and must move.
+            // Two controllers with queues 1 and 2 each: 3 connections per controller over 2 loops, so that a
+            // round-robin spread would put some queue on the wrong loop.
             for (int ctrl = 0; ctrl < 2; ctrl++) {
                 List<NvmeTcpClient> open = new ArrayList<>();
                 try {
@@ -76,7 +79,7 @@ class QueueHomeTest {
                         }
                         EventLoop home = target.loops().homeFor(qid);
                         assertNotNull(home);
-                        assertEquals(home, c.ioQueue(qid).eventLoop(), "queue " + qid + " on its home loop");
+                        assertSame(target.loops().statsOf(home), c.ioQueue(qid).stats(), "queue " + qid + " on its home loop");
                     }
                     assertEquals(target.loops().homeFor(1), target.loops().homeFor(3), "qid 3 wraps to loop 0");
                 } finally {
@@ -85,17 +88,18 @@ class QueueHomeTest {
                     }
                 }
             }
-            assertTrue(target.loops().moves() >= 1, "at least one queue had to move, moved " + target.loops().moves());
+            assertEquals(4, target.loops().steered(), "every I/O queue registered on its home loop by the handshake");
         }
         LeakCheck.assertNoLeaks();
     }
 
     @Test
-    void autoAvoidsIoUringWhenQueuesMustMove() {
-        assumeTrue(Epoll.isAvailable(), "no epoll here");
-        Transport t = Transport.select("auto", 0, true);
-        assertEquals("epoll", t.name());
-        assertTrue(t.canMove() && t.why().contains("io_uring"), t.why());
-        assertEquals("nio", Transport.select("nio", 0, true).name(), "an explicit choice stands");
+    void autoTakesEpollAndSaysWhyNotIoUring() {
+        assumeTrue(Epoll.isAvailable(), "no epoll here: " + Epoll.unavailabilityCause());
+        Transport auto = Transport.select("auto", 0);
+        assertEquals("epoll", auto.name());
+        assertEquals(IoUring.isAvailable(), auto.why().contains("--transport io_uring"), auto.why());
+        assertEquals("io_uring", IoUring.isAvailable() ? Transport.select("io_uring", 0).name() : "io_uring");
+        assertEquals("nio", Transport.select("nio", 0).name(), "an explicit choice stands");
     }
 }

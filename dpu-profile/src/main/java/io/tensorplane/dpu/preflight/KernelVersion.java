@@ -30,8 +30,8 @@ record KernelVersion(int major, int minor, String release) {
         }
         if (!atLeast(6, 16)) {
             // this server's zero copy has the kernel register each request's buffer (AUTO_BUF_REG, 6.16)
-            return "ublk with user copy and recovery (zero copy needs 6.16)";
+            return "ublk with per-tag buffers or user copy, and recovery (zero copy needs 6.16)";
         }
-        return "ublk with user copy, recovery and zero copy";
+        return "ublk with per-tag buffers or user copy, recovery and zero copy";
     }
 }

@@ -156,7 +156,7 @@ public final class Preflight {
         String d = String.format("features 0x%x: %s; data movement: %s", bits, String.join(" ", UblkAbi.featureNames(bits)),
                 (bits & UblkAbi.UBLK_F_SUPPORT_ZERO_COPY) != 0 && (bits & UblkAbi.UBLK_F_AUTO_BUF_REG) != 0
                         ? "zero copy for file: backends, per-tag buffers for the others"
-                        : (bits & UblkAbi.UBLK_F_USER_COPY) != 0 ? "per-tag buffers (user copy with --copy user)" : "per-tag buffers (no USER_COPY)");
+                        : (bits & UblkAbi.UBLK_F_USER_COPY) != 0 ? "per-tag buffers (user copy with --copy user)" : "per-tag buffers (no USER_COPY: no --copy user)");
         return Check.pass("ublk_drv", d);
     }
 

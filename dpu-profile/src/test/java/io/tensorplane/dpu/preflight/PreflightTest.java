@@ -45,8 +45,8 @@ class PreflightTest {
         assertTrue(c.get("profile").detail().startsWith("bluefield3 "), c.get("profile").detail());
         assertTrue(c.get("cpu").detail().contains("Cortex-A78 (part 0xd41"), c.get("cpu").detail());
         assertTrue(c.get("cpu").detail().contains("LSE atomics yes"), c.get("cpu").detail());
-        assertTrue(c.get("kernel").detail().contains("ublk with user copy and recovery (zero copy needs 6.16)"), c.get("kernel").detail());
-        assertTrue(c.get("ublk_drv").detail().contains("USER_COPY") && c.get("ublk_drv").detail().contains("user copy"), c.get("ublk_drv").detail());
+        assertTrue(c.get("kernel").detail().contains("ublk with per-tag buffers or user copy, and recovery (zero copy needs 6.16)"), c.get("kernel").detail());
+        assertTrue(c.get("ublk_drv").detail().contains("USER_COPY") && c.get("ublk_drv").detail().contains("data movement: per-tag buffers (user copy with --copy user)"), c.get("ublk_drv").detail());
         assertTrue(c.get("snap").detail().contains("snap_service (pid 812, CPUs 2-9)"), c.get("snap").detail());
         assertTrue(c.get("hugepages").detail().contains("2048 reserved"), c.get("hugepages").detail());
         assertTrue(c.get("bind").detail().contains("198.51.100.10:4420 (interface enp3s0f0s0)"), c.get("bind").detail());

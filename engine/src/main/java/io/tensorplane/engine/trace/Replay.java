@@ -13,9 +13,12 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -26,18 +29,20 @@ import java.util.function.Consumer;
  * of their own (one channel each, opened one after the other so that emulation streams are numbered the
  * same on every run).
  *
- * <p>An I/O is issued only after every I/O of its replay thread that had completed before it was
- * submitted in the recording has completed in the replay (so a write that followed a flush's completion
- * still follows it, and the depth never exceeds the recorded one), and only in order: the sequence of
- * operations each channel sees is the recording's, every run. Timing: {@code original} also waits for
+ * <p>An I/O is issued only after every I/O that had completed before it was submitted in the recording
+ * has completed in the replay, whichever queue and replay thread either is on (so a write that followed
+ * a flush's completion still follows it, a read that followed another queue's write still reads what it
+ * wrote, and the depth never exceeds the recorded one), and only in order: the sequence of operations
+ * each channel sees is the recording's, every run. Timing: {@code original} also waits for
  * the recorded submission time (from the start of the replay), {@code scale=X} for X times it
  * ({@code 0.5}: twice as fast), {@code max} for nothing. The same trace and the same spec (seed) give
  * the same operations and the same emulated latencies on every run: {@link Result#sequenceDigest()} and
  * {@link Result#emulationDigest()} say so in two numbers.
  *
  * <p>Writes carry the recorded data where the trace has it ({@code trace-data=full}), else a fixed
- * pattern. {@code verify} checks each read's data against its recorded checksum, unless the range was
- * written with a pattern (or discarded on a device whose discard does not zero) earlier in the replay.
+ * pattern. {@code verify} checks each read's data against its recorded checksum, unless a write with a
+ * pattern (or a discard on a device whose discard does not zero) of its range was submitted, in the
+ * recording, before the read completed.
  */
 public final class Replay {
     /** How submission times are kept. */
@@ -172,13 +177,14 @@ public final class Replay {
         for (Trace.Channel c : busy) {
             origin = Math.min(origin, c.submit[0]);
         }
+        Plan plan = new Plan(trace, busy, device, options.verify);
         Driver[] drivers = new Driver[threads];
         for (int t = 0; t < threads; t++) {
             List<Trace.Channel> mine = new ArrayList<>();
             for (int i = t; i < busy.size(); i += threads) {
                 mine.add(busy.get(i));
             }
-            drivers[t] = new Driver(t, trace, device, mine, options, origin);
+            drivers[t] = new Driver(t, trace, device, mine, options, origin, plan);
         }
         // Channels opened one after the other: channel numbers (and so emulation streams) are the same every run.
         Thread[] running = new Thread[threads];
@@ -310,6 +316,140 @@ public final class Replay {
         return z ^ (z >>> 31);
     }
 
+    /**
+     * What the replay threads share: every I/O of the trace ranked by its recorded completion, and which
+     * of them have completed in the replay (each thread waits on this for the I/O its next one needs,
+     * whichever thread issued them); and which reads cannot be verified.
+     */
+    private static final class Plan {
+        private static final VarHandle DONE = MethodHandles.arrayElementVarHandle(byte[].class);
+        /** A channel's record {@code i} is I/O {@code first.get(channel) + i}. */
+        private final Map<Trace.Channel, Integer> first = new IdentityHashMap<>();
+        /** Completion rank of each I/O. */
+        private final int[] rank;
+        /** Recorded completion times, ascending. */
+        private final long[] completions;
+        /** By completion rank: completed in the replay (written with release, read with acquire). */
+        private final byte[] done;
+        /** Reads whose data cannot be checked (only with verify). */
+        private final BitSet unverifiable = new BitSet();
+
+        Plan(Trace trace, List<Trace.Channel> busy, BlockDevice device, boolean verify) {
+            int n = 0;
+            for (Trace.Channel c : busy) {
+                first.put(c, n);
+                n += c.count;
+            }
+            long[] complete = new long[n];
+            for (Trace.Channel c : busy) {
+                int f = first.get(c);
+                for (int i = 0; i < c.count; i++) {
+                    complete[f + i] = c.completeNanos(i);
+                }
+            }
+            int[] byCompletion = Sorting.byKey(complete, n);
+            rank = new int[n];
+            completions = new long[n];
+            for (int r = 0; r < n; r++) {
+                rank[byCompletion[r]] = r;
+                completions[r] = complete[byCompletion[r]];
+            }
+            done = new byte[n];
+            if (verify) {
+                findUnverifiable(trace, busy, device, n);
+            }
+        }
+
+        int global(Trace.Channel c, int i) {
+            return first.get(c) + i;
+        }
+
+        /** How many I/Os completed, in the recording, at or before {@code nanos}: the prefix of ranks to wait for. */
+        int completedBy(long nanos) {
+            int lo = 0;
+            int hi = completions.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (completions[mid] <= nanos) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+
+        void completed(int rank) {
+            DONE.setRelease(done, rank, (byte) 1);
+        }
+
+        /** The first rank at or after {@code from} not completed yet. */
+        int donePrefix(int from) {
+            int r = from;
+            while (r < done.length && (byte) DONE.getAcquire(done, r) != 0) {
+                r++;
+            }
+            return r;
+        }
+
+        boolean unverifiable(int io) {
+            return unverifiable.get(io);
+        }
+
+        /**
+         * A read cannot be checked if a write with a pattern (no recorded data) or a discard that need not
+         * zero touched its range and was submitted, in the recording, before the read completed: the
+         * replay may then have issued it before the read, on any thread. Swept in recorded time.
+         */
+        private void findUnverifiable(Trace trace, List<Trace.Channel> busy, BlockDevice device, int n) {
+            boolean discardZeroes = device.capabilities().discardZeroes();
+            int shift = Integer.numberOfTrailingZeros(Math.max(512, device.blockSize()));
+            while ((device.sizeBytes() >>> shift) >= Integer.MAX_VALUE) {
+                shift++;
+            }
+            // Events, at most one per I/O: a pattern at its submission (key 2t+1), a read's check at its
+            // completion (key 2t, so first on a tie).
+            long[] when = new long[n];
+            int[] what = new int[n];
+            int e = 0;
+            for (Trace.Channel c : busy) {
+                int f = first.get(c);
+                for (int i = 0; i < c.count; i++) {
+                    int op = c.op[i];
+                    boolean pattern = op == IoOp.WRITE.ordinal() && !(trace.hasPayloads() && c.hasPayload(i))
+                            || op == IoOp.DISCARD.ordinal() && !discardZeroes;
+                    if (pattern && c.length[i] > 0) {
+                        when[e] = 2 * c.submit[i] + 1;
+                        what[e++] = f + i;
+                    } else if (op == IoOp.READ.ordinal() && c.length[i] > 0) {
+                        when[e] = 2 * c.completeNanos(i);
+                        what[e++] = f + i;
+                    }
+                }
+            }
+            Trace.Channel[] owner = new Trace.Channel[n];
+            for (Trace.Channel c : busy) {
+                Arrays.fill(owner, first.get(c), first.get(c) + c.count, c);
+            }
+            BitSet patterned = new BitSet();
+            for (int k : Sorting.byKey(Arrays.copyOf(when, e), e)) {
+                int io = what[k];
+                Trace.Channel c = owner[io];
+                int i = io - first.get(c);
+                int from = (int) (c.offset[i] >>> shift);
+                int to = (int) ((c.offset[i] + c.length[i] - 1) >>> shift);
+                if ((when[k] & 1) != 0) {
+                    patterned.set(from, to + 1);
+                } else {
+                    int p = patterned.nextSetBit(from);
+                    if (p >= 0 && p <= to) {
+                        unverifiable.set(io);
+                    }
+                }
+            }
+        }
+    }
+
     /** One replay thread: its recorded queues merged in submission order, driven over one channel. */
     private static final class Driver implements IoCompletion {
         private static final VarHandle NEXT;
@@ -337,9 +477,14 @@ public final class Replay {
         private final Trace.Channel[] chan;
         private final int[] rec;
         private final long[] target;
+        private final Plan plan;
+        /** By item: how many I/Os (by completion rank, of all threads) must have completed before it is issued. */
         private final int[] needs;
-        private final int[] completionRank;
-        private final boolean[] completedByRank;
+        /** By item: its completion rank in the plan. */
+        private final int[] rank;
+        /** By item: a read that cannot be verified. */
+        private final boolean[] unverifiableRead;
+        /** Completion ranks below this have all completed in the replay. */
         private int donePrefix;
         private int next;
         // Slots: one buffer each, for the I/O in flight.
@@ -353,9 +498,6 @@ public final class Replay {
         private int freeCount;
         private int inFlight;
         private final Checksum checksum = new Checksum();
-        private final BitSet patterned = new BitSet();
-        private final int unitShift;
-        private final boolean discardZeroes;
         private volatile EmulatedLatency emulation;
         // Results.
         final Histogram[] latency = histograms();
@@ -371,7 +513,7 @@ public final class Replay {
         long sequenceDigest;
         long emulationDigest;
 
-        Driver(int index, Trace trace, BlockDevice device, List<Trace.Channel> channels, Options o, long origin) {
+        Driver(int index, Trace trace, BlockDevice device, List<Trace.Channel> channels, Options o, long origin, Plan plan) {
             this.index = index;
             this.trace = trace;
             this.device = device;
@@ -379,7 +521,7 @@ public final class Replay {
             this.timed = o.timing != Timing.MAX;
             this.scale = o.scale;
             this.verify = o.verify;
-            this.discardZeroes = device.capabilities().discardZeroes();
+            this.plan = plan;
             int count = 0;
             for (Trace.Channel c : channels) {
                 count += c.count;
@@ -417,14 +559,19 @@ public final class Replay {
                     maxLen = Math.max(maxLen, chan[j].length[rec[j]]);
                 }
             }
-            // Dependencies: I/O j waits for every I/O that completed (in the recording) before it was submitted.
-            int[] byCompletion = Sorting.byKey(complete, n);
-            completionRank = new int[n];
-            for (int j = 0; j < n; j++) {
-                completionRank[byCompletion[j]] = j;
-            }
-            completedByRank = new boolean[n];
+            // Dependencies: I/O j waits for every I/O, of any thread, that completed (in the recording) before
+            // it was submitted. Those of this thread bound its depth: the recorded one.
             needs = new int[n];
+            rank = new int[n];
+            unverifiableRead = new boolean[n];
+            for (int j = 0; j < n; j++) {
+                long sub = chan[j].submit[rec[j]];
+                needs[j] = plan.completedBy(sub);
+                int io = plan.global(chan[j], rec[j]);
+                rank[j] = plan.rank[io];
+                unverifiableRead[j] = plan.unverifiable(io);
+            }
+            int[] byCompletion = Sorting.byKey(complete, n);
             int depth = 1;
             int c = 0;
             for (int j = 0; j < n; j++) {
@@ -432,7 +579,6 @@ public final class Replay {
                 while (c < n && complete[byCompletion[c]] <= sub) {
                     c++;
                 }
-                needs[j] = c;
                 depth = Math.max(depth, j - c + 1);
             }
             slots = depth;
@@ -455,11 +601,6 @@ public final class Replay {
             for (int s = 0; s < slots; s++) {
                 free[freeCount++] = slots - 1 - s;
             }
-            int shift = Integer.numberOfTrailingZeros(Math.max(512, device.blockSize()));
-            while ((device.sizeBytes() >>> shift) >= Integer.MAX_VALUE) {
-                shift++;
-            }
-            unitShift = shift;
         }
 
         boolean emulates() {
@@ -497,8 +638,14 @@ public final class Replay {
                 long waitUntil = 0;
                 while (next < n) {
                     int j = next;
-                    if (donePrefix < needs[j] || freeCount == 0) {
+                    if (freeCount == 0) {
                         break;
+                    }
+                    if (donePrefix < needs[j]) {
+                        donePrefix = plan.donePrefix(donePrefix);
+                        if (donePrefix < needs[j]) {
+                            break;
+                        }
                     }
                     if (timed) {
                         long due = t0 + target[j];
@@ -540,14 +687,8 @@ public final class Replay {
             int flags = c.flags[i] & TraceRecord.F_IO_MASK;
             long address = base + s * slotBytes;
             sequenceDigest = mix(mix(mix(sequenceDigest, op | (long) flags << 8), offset), length);
-            if (op == IoOp.WRITE.ordinal()) {
-                if (payloads != null && c.hasPayload(i)) {
-                    payloads.copy(c, i, address);
-                } else if (verify) {
-                    mark(offset, length);
-                }
-            } else if (op == IoOp.DISCARD.ordinal() && verify && !discardZeroes) {
-                mark(offset, length);
+            if (op == IoOp.WRITE.ordinal() && payloads != null && c.hasPayload(i)) {
+                payloads.copy(c, i, address);
             }
             slotStart[s] = System.nanoTime();
             switch (op) { // IoOp ordinals
@@ -562,21 +703,6 @@ public final class Replay {
                 emulationDigest = mix(emulationDigest, e);
                 emulated[op].recordValue(clamp(e));
             }
-        }
-
-        private void mark(long offset, long length) {
-            if (length > 0) {
-                patterned.set((int) (offset >>> unitShift), (int) ((offset + length - 1) >>> unitShift) + 1);
-            }
-        }
-
-        private boolean touchesPattern(long offset, long length) {
-            if (length <= 0) {
-                return false;
-            }
-            int from = (int) (offset >>> unitShift);
-            int next = patterned.nextSetBit(from);
-            return next >= 0 && next <= (int) ((offset + length - 1) >>> unitShift);
         }
 
         @Override
@@ -597,7 +723,7 @@ public final class Replay {
                 differing++;
             }
             if (verify && op == IoOp.READ.ordinal() && c.hasChecksum(i) && c.result[i] > 0) {
-                if (touchesPattern(c.offset[i], c.length[i])) {
+                if (unverifiableRead[j]) {
                     unverifiable++;
                 } else if (result == c.result[i] && checksum.of(base + s * slotBytes, result) == c.checksum[i]) {
                     verified++;
@@ -610,10 +736,7 @@ public final class Replay {
             }
             free[freeCount++] = s;
             inFlight--;
-            completedByRank[completionRank[j]] = true;
-            while (donePrefix < n && completedByRank[donePrefix]) {
-                donePrefix++;
-            }
+            plan.completed(rank[j]);
         }
     }
 }

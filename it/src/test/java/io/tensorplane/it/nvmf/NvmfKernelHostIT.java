@@ -116,8 +116,25 @@ class NvmfKernelHostIT {
         }
     }
 
+    /**
+     * No MDTS, as nvmet: the host's transfer limit is its own, a 1025-sector passthrough write (which the old 512 KiB
+     * default refused) and its read come back equal, and fio verify with 2 MiB blocks (split by the host's block
+     * layer, moved by the target in 512 KiB pieces) is clean.
+     */
     @Test
     @Order(4)
+    void largeCommandsAsNvmetServesThem(Guest guest) {
+        String dev = guest.runOk("nvme_ns_of " + NQN).out();
+        String kb = guest.runOk("cat /sys/block/" + dev.substring(5) + "/queue/max_hw_sectors_kb").out();
+        assertTrue(Long.parseLong(kb) > 512, "host transfer limit " + kb + " KiB: the target still advertises an MDTS");
+        guest.runOk("set -e; bs=$(blockdev --getss " + dev + "); z=$((1025 * bs)); head -c $z /dev/urandom > /tmp/big;"
+                + " nvme write " + dev + " -s 2048 -c 1024 -z $z -d /tmp/big; nvme read " + dev + " -s 2048 -c 1024 -z $z"
+                + " -d /tmp/back; cmp /tmp/big /tmp/back", LONG);
+        fioVerify(guest, dev, 4, "2m", "32M");
+    }
+
+    @Test
+    @Order(5)
     void disconnectAndConnectAgainKeepsTheData(Guest guest) {
         guest.runOk("nvme_ns_of " + NQN + " > /tmp/dev; dd if=$(cat /tmp/dev) bs=1M count=8 iflag=direct 2>/dev/null"
                 + " | sha256sum > /tmp/before");
@@ -128,7 +145,7 @@ class NvmfKernelHostIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void digestsAndSeveralIoQueues(Guest guest) {
         disconnect(guest);
         String dev = connect(guest, "-g -G -i 2");
@@ -149,7 +166,7 @@ class NvmfKernelHostIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aSilentHostIsReleasedAfterItsKeepAliveTimeout(Guest guest) {
         ExecResult p = guest.run("java -Dchronicle.analytics.disable=true -jar \"$TP_JAR\" nvmf probe"
                 + " --connect 127.0.0.1:4420 --subsystem " + NQN + " --kato 2000 --wait 20000", Duration.ofSeconds(90));
@@ -170,7 +187,7 @@ class NvmfKernelHostIT {
      * fstrim frees space in the backing file, and a file system that fills up: the host gets ENOSPC.
      */
     @Test
-    @Order(7)
+    @Order(8)
     @KernelIndependent // the host side is the same as above; ublk's file rows run on both kernels
     void fileNamespacesOnAFileABlockDeviceAndAFullFileSystem(Guest guest) {
         guest.runOk("nvme connect -t tcp -a 127.0.0.1 -s 4421 -n " + FILES, Duration.ofSeconds(60));
@@ -181,7 +198,8 @@ class NvmfKernelHostIT {
         String blockDev = ns[1];
         String fullDev = ns[2];
         guest.runOk("test -b " + fileDev + " && test -b " + blockDev + " && test -b " + fullDev);
-        assertEquals("4096", guest.runOk("blockdev --getss " + blockDev).out(), "the block device's own block size");
+        assertEquals("4096", guest.runOk("cat /sys/block/" + blockDev.substring(5) + "/queue/logical_block_size").out(),
+                "the block device's own block size");
         assertTrue(Long.parseLong(guest.runOk("cat /sys/block/" + fileDev.substring(5) + "/queue/discard_max_bytes").out()) > 0,
                 "every namespace can discard, so Dataset Management is advertised");
         for (String dev : new String[] {fileDev, blockDev}) {

@@ -1,20 +1,21 @@
 package io.tensorplane.nvmf.admin;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.tensorplane.engine.Capabilities;
+import io.tensorplane.nvmf.core.Request;
+import io.tensorplane.nvmf.core.Status;
 import io.tensorplane.nvmf.discovery.DiscoveryLog;
-import io.tensorplane.nvmf.pdu.Status;
 import io.tensorplane.nvmf.subsystem.Controller;
 import io.tensorplane.nvmf.subsystem.Namespace;
 import io.tensorplane.nvmf.subsystem.Subsystem;
 import io.tensorplane.nvmf.subsystem.TargetOptions;
-import io.tensorplane.nvmf.transport.Request;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.MutableDirectBuffer;
 
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** Admin commands of NVM and discovery controllers. Runs on the admin queue's event loop. */
+/** Admin commands of NVM and discovery controllers. Runs on the admin queue's thread. */
 public final class AdminCommands {
     public static final int GET_LOG_PAGE = 0x02;
     public static final int IDENTIFY = 0x06;
@@ -34,17 +35,19 @@ public final class AdminCommands {
     public static final String MODEL = "Tensorplane NVMe/TCP";
     public static final String FIRMWARE = "0.1.0";
 
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
     private AdminCommands() {
     }
 
     public static void execute(Controller c, Request r) {
-        if (!c.ready() && r.opcode != KEEP_ALIVE) {
+        if (!c.ready() && r.opcode() != KEEP_ALIVE) {
             r.complete(Status.CMD_SEQ_ERROR | Status.DNR);
             return;
         }
         c.keepAlive();
         boolean disc = c.subsystem().isDiscovery();
-        switch (r.opcode) {
+        switch (r.opcode()) {
             case IDENTIFY:
                 identify(c, r, disc);
                 return;
@@ -80,8 +83,8 @@ public final class AdminCommands {
     // ------------------------------------------------------------------ identify
 
     private static void identify(Controller c, Request r, boolean disc) {
-        int cns = r.cdw10 & 0xff;
-        int csi = r.cdw11 >>> 24;
+        int cns = r.cdw10() & 0xff;
+        int csi = r.cdw11() >>> 24;
         Subsystem s = c.subsystem();
         if (disc && cns != CNS_CTRL) {
             r.complete(Status.INVALID_FIELD | Status.DNR);
@@ -89,15 +92,15 @@ public final class AdminCommands {
         }
         switch (cns) {
             case CNS_CTRL: {
-                ByteBuf b = r.replyBuffer(IdentifyController.SIZE);
-                fillIdentifyController(c, b, b.writerIndex());
+                MutableDirectBuffer b = r.reply(IdentifyController.SIZE);
+                fillIdentifyController(c, b, 0);
                 r.completeWithData(IdentifyController.SIZE);
                 return;
             }
             case CNS_NS:
             case CNS_NS_DESC_LIST:
             case CNS_CS_NS: {
-                if (r.nsid == 0 || r.nsid == -1 || Integer.compareUnsigned(r.nsid, s.maxNsid()) > 0) {
+                if (r.nsid() == 0 || r.nsid() == -1 || Integer.compareUnsigned(r.nsid(), s.maxNsid()) > 0) {
                     r.complete(Status.INVALID_NS | Status.DNR);
                     return;
                 }
@@ -105,10 +108,10 @@ public final class AdminCommands {
                     r.complete(Status.INVALID_FIELD | Status.DNR);
                     return;
                 }
-                Namespace ns = s.namespace(r.nsid);
-                ByteBuf b = r.replyBuffer(IdentifyNamespace.SIZE);
-                int at = b.writerIndex();
-                b.writeZero(IdentifyNamespace.SIZE);
+                Namespace ns = s.namespace(r.nsid());
+                MutableDirectBuffer b = r.reply(IdentifyNamespace.SIZE);
+                int at = 0;
+                b.setMemory(0, IdentifyNamespace.SIZE, (byte) 0);
                 if (ns != null && cns == CNS_NS) {
                     fillIdentifyNamespace(ns, b, at);
                 } else if (ns != null && cns == CNS_NS_DESC_LIST) {
@@ -118,13 +121,13 @@ public final class AdminCommands {
                 return;
             }
             case CNS_NS_ACTIVE_LIST: {
-                if (Integer.compareUnsigned(r.nsid, 0xfffffffe) >= 0) {
+                if (Integer.compareUnsigned(r.nsid(), 0xfffffffe) >= 0) {
                     r.complete(Status.INVALID_NS | Status.DNR);
                     return;
                 }
-                ByteBuf b = r.replyBuffer(4096);
-                int at = b.writerIndex();
-                b.writeZero(4096);
+                MutableDirectBuffer b = r.reply(4096);
+                int at = 0;
+                b.setMemory(0, 4096, (byte) 0);
                 int n = 0;
                 List<Namespace> list = s.namespaces();
                 int[] ids = new int[list.size()];
@@ -133,8 +136,8 @@ public final class AdminCommands {
                 }
                 java.util.Arrays.sort(ids);
                 for (int id : ids) {
-                    if (Integer.compareUnsigned(id, r.nsid) > 0 && n < 1024) {
-                        b.setIntLE(at + 4 * n++, id);
+                    if (Integer.compareUnsigned(id, r.nsid()) > 0 && n < 1024) {
+                        b.putInt(at + 4 * n++, id, LE);
                     }
                 }
                 r.completeWithData(4096);
@@ -145,8 +148,8 @@ public final class AdminCommands {
                     r.complete(Status.INVALID_FIELD | Status.DNR);
                     return;
                 }
-                ByteBuf b = r.replyBuffer(4096);
-                b.writeZero(4096); // no extra limits for write zeroes, write uncorrectable, DSM
+                MutableDirectBuffer b = r.reply(4096);
+                b.setMemory(0, 4096, (byte) 0); // no extra limits for write zeroes, write uncorrectable, DSM
                 r.completeWithData(4096);
                 return;
             }
@@ -155,105 +158,104 @@ public final class AdminCommands {
         }
     }
 
-    static void fillIdentifyController(Controller c, ByteBuf b, int at) {
+    static void fillIdentifyController(Controller c, MutableDirectBuffer b, int at) {
         Subsystem s = c.subsystem();
         TargetOptions o = c.registry().options();
         boolean disc = s.isDiscovery();
-        b.setZero(at, IdentifyController.SIZE);
-        b.writerIndex(at + IdentifyController.SIZE);
-        b.setShortLE(at + IdentifyController.VID, 0);
-        b.setShortLE(at + IdentifyController.SSVID, 0);
+        b.setMemory(at, IdentifyController.SIZE, (byte) 0);
+        b.putShort(at + IdentifyController.VID, (short) (0), LE);
+        b.putShort(at + IdentifyController.SSVID, (short) (0), LE);
         putPadded(b, at + IdentifyController.SN, s.serial(), 20);
         putPadded(b, at + IdentifyController.MN, MODEL, 40);
         putPadded(b, at + IdentifyController.FR, FIRMWARE, 8);
-        b.setByte(at + IdentifyController.RAB, 6);
-        b.setByte(at + IdentifyController.IEEE, 0x54);
-        b.setByte(at + IdentifyController.IEEE + 1, 0x50);
-        b.setByte(at + IdentifyController.IEEE + 2, 0x4c);
-        b.setByte(at + IdentifyController.CMIC, disc ? 0 : IdentifyController.CMIC_MULTI_CTRL);
-        b.setByte(at + IdentifyController.MDTS, o.mdts);
-        b.setShortLE(at + IdentifyController.CNTLID, c.cntlid());
-        b.setIntLE(at + IdentifyController.VER, Controller.version());
-        b.setIntLE(at + IdentifyController.OAES, disc ? 0 : IdentifyController.OAES_NS_ATTR);
-        b.setByte(at + IdentifyController.CNTRLTYPE, disc ? IdentifyController.CNTRLTYPE_DISCOVERY : IdentifyController.CNTRLTYPE_IO);
-        b.setByte(at + IdentifyController.ACL, 3);
-        b.setByte(at + IdentifyController.AERL, Controller.AERL);
-        b.setByte(at + IdentifyController.FRMW, 0x3); // one slot, read only
-        b.setByte(at + IdentifyController.LPA, disc ? IdentifyController.LPA_EXTENDED
-                : IdentifyController.LPA_SMART_PER_NS | IdentifyController.LPA_CMD_EFFECTS | IdentifyController.LPA_EXTENDED);
-        b.setByte(at + IdentifyController.ELPE, 0);
-        b.setByte(at + IdentifyController.NPSS, 0);
-        b.setShortLE(at + IdentifyController.KAS, 10); // 100 ms units: KATO granularity of 1 s
-        b.setByte(at + IdentifyController.SQES, 0x66);
-        b.setByte(at + IdentifyController.CQES, 0x44);
-        b.setShortLE(at + IdentifyController.MAXCMD, o.maxQueueSize);
-        b.setIntLE(at + IdentifyController.NN, disc ? 0 : s.maxNsid());
-        b.setShortLE(at + IdentifyController.ONCS, disc ? 0
-                : (c.discardSupported() ? IdentifyController.ONCS_DSM : 0) | IdentifyController.ONCS_WRITE_ZEROES);
-        b.setByte(at + IdentifyController.VWC, c.volatileWriteCachePresent() ? 1 : 0);
-        b.setIntLE(at + IdentifyController.SGLS, 1 | (1 << 20)); // SGLs; in-capsule data offsets
-        b.setIntLE(at + IdentifyController.MNAN, 0);
+        b.putByte(at + IdentifyController.RAB, (byte) (6));
+        b.putByte(at + IdentifyController.IEEE, (byte) (0x54));
+        b.putByte(at + IdentifyController.IEEE + 1, (byte) (0x50));
+        b.putByte(at + IdentifyController.IEEE + 2, (byte) (0x4c));
+        b.putByte(at + IdentifyController.CMIC, (byte) (disc ? 0 : IdentifyController.CMIC_MULTI_CTRL));
+        b.putByte(at + IdentifyController.MDTS, (byte) (o.mdts));
+        b.putShort(at + IdentifyController.CNTLID, (short) (c.cntlid()), LE);
+        b.putInt(at + IdentifyController.VER, Controller.version(), LE);
+        b.putInt(at + IdentifyController.OAES, disc ? 0 : IdentifyController.OAES_NS_ATTR, LE);
+        b.putByte(at + IdentifyController.CNTRLTYPE, (byte) (disc ? IdentifyController.CNTRLTYPE_DISCOVERY : IdentifyController.CNTRLTYPE_IO));
+        b.putByte(at + IdentifyController.ACL, (byte) (3));
+        b.putByte(at + IdentifyController.AERL, (byte) (Controller.AERL));
+        b.putByte(at + IdentifyController.FRMW, (byte) (0x3)); // one slot, read only
+        b.putByte(at + IdentifyController.LPA, (byte) (disc ? IdentifyController.LPA_EXTENDED
+                : IdentifyController.LPA_SMART_PER_NS | IdentifyController.LPA_CMD_EFFECTS | IdentifyController.LPA_EXTENDED));
+        b.putByte(at + IdentifyController.ELPE, (byte) (0));
+        b.putByte(at + IdentifyController.NPSS, (byte) (0));
+        b.putShort(at + IdentifyController.KAS, (short) (10), LE); // 100 ms units: KATO granularity of 1 s
+        b.putByte(at + IdentifyController.SQES, (byte) (0x66));
+        b.putByte(at + IdentifyController.CQES, (byte) (0x44));
+        b.putShort(at + IdentifyController.MAXCMD, (short) (o.maxQueueSize), LE);
+        b.putInt(at + IdentifyController.NN, disc ? 0 : s.maxNsid(), LE);
+        b.putShort(at + IdentifyController.ONCS, (short) (disc ? 0
+                : (c.discardSupported() ? IdentifyController.ONCS_DSM : 0) | IdentifyController.ONCS_WRITE_ZEROES), LE);
+        b.putByte(at + IdentifyController.VWC, (byte) (c.volatileWriteCachePresent() ? 1 : 0));
+        b.putInt(at + IdentifyController.SGLS, 1 | (1 << 20), LE); // SGLs; in-capsule data offsets
+        b.putInt(at + IdentifyController.MNAN, 0, LE);
         byte[] nqn = s.nqn().getBytes(StandardCharsets.UTF_8);
-        b.setBytes(at + IdentifyController.SUBNQN, nqn, 0, Math.min(nqn.length, 255));
-        b.setIntLE(at + IdentifyController.IOCCSZ, (64 + o.inlineDataSize) / 16);
-        b.setIntLE(at + IdentifyController.IORCSZ, 1);
-        b.setShortLE(at + IdentifyController.ICDOFF, 0);
-        b.setByte(at + IdentifyController.CTRATTR, 0);
-        b.setByte(at + IdentifyController.MSDBD, 1);
-        b.setByte(at + IdentifyController.DCTYPE, disc ? 1 : 0);
+        b.putBytes(at + IdentifyController.SUBNQN, nqn, 0, Math.min(nqn.length, 255));
+        b.putInt(at + IdentifyController.IOCCSZ, (64 + o.inlineDataSize) / 16, LE);
+        b.putInt(at + IdentifyController.IORCSZ, 1, LE);
+        b.putShort(at + IdentifyController.ICDOFF, (short) (0), LE);
+        b.putByte(at + IdentifyController.CTRATTR, (byte) (0));
+        b.putByte(at + IdentifyController.MSDBD, (byte) (1));
+        b.putByte(at + IdentifyController.DCTYPE, (byte) (disc ? 1 : 0));
         // Power state 0: 25 W (in centiwatts), no entry/exit latency.
-        b.setShortLE(at + IdentifyController.PSD, 2500);
+        b.putShort(at + IdentifyController.PSD, (short) (2500), LE);
     }
 
-    private static void putPadded(ByteBuf b, int at, String s, int size) {
+    private static void putPadded(MutableDirectBuffer b, int at, String s, int size) {
         byte[] v = s.getBytes(StandardCharsets.US_ASCII);
         for (int i = 0; i < size; i++) {
-            b.setByte(at + i, i < v.length ? v[i] : ' ');
+            b.putByte(at + i, (byte) (i < v.length ? v[i] : ' '));
         }
     }
 
-    static void fillIdentifyNamespace(Namespace ns, ByteBuf b, int at) {
+    static void fillIdentifyNamespace(Namespace ns, MutableDirectBuffer b, int at) {
         long blocks = ns.blocks();
-        b.setLongLE(at + IdentifyNamespace.NSZE, blocks);
-        b.setLongLE(at + IdentifyNamespace.NCAP, blocks);
-        b.setLongLE(at + IdentifyNamespace.NUSE, blocks);
-        b.setByte(at + IdentifyNamespace.NSFEAT, 0);
-        b.setByte(at + IdentifyNamespace.NLBAF, 0);
-        b.setByte(at + IdentifyNamespace.FLBAS, 0);
-        b.setByte(at + IdentifyNamespace.NMIC, 1); // may be attached to several controllers
+        b.putLong(at + IdentifyNamespace.NSZE, blocks, LE);
+        b.putLong(at + IdentifyNamespace.NCAP, blocks, LE);
+        b.putLong(at + IdentifyNamespace.NUSE, blocks, LE);
+        b.putByte(at + IdentifyNamespace.NSFEAT, (byte) (0));
+        b.putByte(at + IdentifyNamespace.NLBAF, (byte) (0));
+        b.putByte(at + IdentifyNamespace.FLBAS, (byte) (0));
+        b.putByte(at + IdentifyNamespace.NMIC, (byte) (1)); // may be attached to several controllers
         // Deallocated blocks read as zeroes (DLFEAT 001b) when the device says so; Write Zeroes may deallocate.
         Capabilities caps = ns.device().capabilities();
-        b.setByte(at + IdentifyNamespace.DLFEAT, caps.discardZeroes() ? 0x09 : 0x00);
+        b.putByte(at + IdentifyNamespace.DLFEAT, (byte) (caps.discardZeroes() ? 0x09 : 0x00));
         // A backend that could only be opened read-only (a read-only file) is a write-protected namespace.
-        b.setByte(at + IdentifyNamespace.NSATTR, caps.readOnly() ? IdentifyNamespace.NSATTR_WRITE_PROTECTED : 0);
-        b.setBytes(at + IdentifyNamespace.NGUID, ns.nguid());
-        b.setShortLE(at + IdentifyNamespace.LBAF, 0);
-        b.setByte(at + IdentifyNamespace.LBAF + IdentifyNamespace.LBAF_DS, ns.lbaShift());
+        b.putByte(at + IdentifyNamespace.NSATTR, (byte) (caps.readOnly() ? IdentifyNamespace.NSATTR_WRITE_PROTECTED : 0));
+        b.putBytes(at + IdentifyNamespace.NGUID, ns.nguid());
+        b.putShort(at + IdentifyNamespace.LBAF, (short) (0), LE);
+        b.putByte(at + IdentifyNamespace.LBAF + IdentifyNamespace.LBAF_DS, (byte) (ns.lbaShift()));
     }
 
-    static void fillDescriptors(Namespace ns, ByteBuf b, int at) {
+    static void fillDescriptors(Namespace ns, MutableDirectBuffer b, int at) {
         int p = at;
-        b.setByte(p, IdentifyNamespace.NIDT_NGUID);
-        b.setByte(p + 1, 16);
-        b.setBytes(p + IdentifyNamespace.DESC_HEADER, ns.nguid());
+        b.putByte(p, (byte) (IdentifyNamespace.NIDT_NGUID));
+        b.putByte(p + 1, (byte) (16));
+        b.putBytes(p + IdentifyNamespace.DESC_HEADER, ns.nguid());
         p += IdentifyNamespace.DESC_HEADER + 16;
-        b.setByte(p, IdentifyNamespace.NIDT_UUID);
-        b.setByte(p + 1, 16);
-        b.setBytes(p + IdentifyNamespace.DESC_HEADER, ns.uuidBytes());
+        b.putByte(p, (byte) (IdentifyNamespace.NIDT_UUID));
+        b.putByte(p + 1, (byte) (16));
+        b.putBytes(p + IdentifyNamespace.DESC_HEADER, ns.uuidBytes());
         p += IdentifyNamespace.DESC_HEADER + 16;
-        b.setByte(p, IdentifyNamespace.NIDT_CSI);
-        b.setByte(p + 1, 1);
-        b.setByte(p + IdentifyNamespace.DESC_HEADER, 0); // NVM command set
+        b.putByte(p, (byte) (IdentifyNamespace.NIDT_CSI));
+        b.putByte(p + 1, (byte) (1));
+        b.putByte(p + IdentifyNamespace.DESC_HEADER, (byte) (0)); // NVM command set
     }
 
     // ------------------------------------------------------------------ log pages
 
     private static void getLogPage(Controller c, Request r, boolean disc) {
-        int lid = r.cdw10 & 0xff;
-        long numd = (((r.cdw11 & 0xffffL) << 16) | (r.cdw10 >>> 16)) + 1;
+        int lid = r.cdw10() & 0xff;
+        long numd = (((r.cdw11() & 0xffffL) << 16) | (r.cdw10() >>> 16)) + 1;
         long len = numd * 4;
-        long offset = (r.cdw12 & 0xffffffffL) | ((long) r.cdw13 << 32);
-        if (len > c.registry().options().mdtsBytes() || (offset & 3) != 0) {
+        long offset = (r.cdw12() & 0xffffffffL) | ((long) r.cdw13() << 32);
+        if (len > c.registry().options().pieceSize || (offset & 3) != 0) {
             r.complete(Status.INVALID_FIELD | Status.DNR);
             return;
         }
@@ -261,45 +263,41 @@ public final class AdminCommands {
             r.complete(Status.INVALID_FIELD | Status.DNR);
             return;
         }
-        ByteBuf page = PooledByteBufAllocator.DEFAULT.heapBuffer(4096);
-        try {
-            switch (lid) {
-                case LogPages.ERROR:
-                    page.writeZero(LogPages.ERROR_ENTRY_SIZE);
-                    break;
-                case LogPages.SMART:
-                    smart(c, page);
-                    break;
-                case LogPages.FW_SLOT:
-                    page.writeZero(LogPages.FW_SIZE);
-                    page.setByte(LogPages.FW_AFI, 1);
-                    page.setBytes(LogPages.FW_FRS1, padded(FIRMWARE, 8));
-                    break;
-                case LogPages.CHANGED_NS:
-                    page.writeZero(LogPages.CHANGED_NS_SIZE);
-                    break;
-                case LogPages.CMD_EFFECTS:
-                    effects(page);
-                    break;
-                case LogPages.DISCOVERY:
-                    DiscoveryLog.write(c.registry(), c.hostNqn(), r.queue().localAddress(), page);
-                    break;
-                default:
-                    r.complete(Status.INVALID_FIELD | Status.DNR);
-                    return;
-            }
-            int n = (int) len;
-            ByteBuf b = r.replyBuffer(n);
-            int at = b.writerIndex();
-            b.writeZero(n);
-            if (offset < page.readableBytes()) {
-                int copy = (int) Math.min(n, page.readableBytes() - offset);
-                b.setBytes(at, page, (int) offset, copy);
-            }
-            r.completeWithData(n);
-        } finally {
-            page.release();
+        ExpandableArrayBuffer page = new ExpandableArrayBuffer(4096);
+        int pageLength;
+        switch (lid) {
+            case LogPages.ERROR:
+                pageLength = LogPages.ERROR_ENTRY_SIZE;
+                break;
+            case LogPages.SMART:
+                pageLength = smart(c, page);
+                break;
+            case LogPages.FW_SLOT:
+                pageLength = LogPages.FW_SIZE;
+                page.putByte(LogPages.FW_AFI, (byte) 1);
+                page.putBytes(LogPages.FW_FRS1, padded(FIRMWARE, 8));
+                break;
+            case LogPages.CHANGED_NS:
+                pageLength = LogPages.CHANGED_NS_SIZE;
+                break;
+            case LogPages.CMD_EFFECTS:
+                pageLength = effects(page);
+                break;
+            case LogPages.DISCOVERY:
+                pageLength = DiscoveryLog.write(c.registry(), c.hostNqn(), r.queue().localAddress(), page);
+                break;
+            default:
+                r.complete(Status.INVALID_FIELD | Status.DNR);
+                return;
         }
+        int n = (int) len;
+        MutableDirectBuffer b = r.reply(n);
+        b.setMemory(0, n, (byte) 0);
+        if (offset < pageLength) {
+            int copy = (int) Math.min(n, pageLength - offset);
+            b.putBytes(0, page, (int) offset, copy);
+        }
+        r.completeWithData(n);
     }
 
     private static byte[] padded(String s, int size) {
@@ -311,38 +309,38 @@ public final class AdminCommands {
         return out;
     }
 
-    private static void smart(Controller c, ByteBuf page) {
-        page.writeZero(LogPages.SMART_SIZE);
-        page.setShortLE(LogPages.SMART_TEMPERATURE, 313); // 40 °C in kelvin
-        page.setByte(LogPages.SMART_AVAIL_SPARE, 100);
-        page.setByte(LogPages.SMART_SPARE_THRESH, 10);
+    private static int smart(Controller c, MutableDirectBuffer page) {
+        page.putShort(LogPages.SMART_TEMPERATURE, (short) 313, LE); // 40 °C in kelvin
+        page.putByte(LogPages.SMART_AVAIL_SPARE, (byte) 100);
+        page.putByte(LogPages.SMART_SPARE_THRESH, (byte) 10);
         long[] io = c.registry().ioStats(); // reads, writes, read bytes, written bytes
         // Data units are thousands of 512-byte units, rounded up.
-        page.setLongLE(LogPages.SMART_DATA_UNITS_READ, (io[2] / 512 + 999) / 1000);
-        page.setLongLE(LogPages.SMART_DATA_UNITS_WRITTEN, (io[3] / 512 + 999) / 1000);
-        page.setLongLE(LogPages.SMART_HOST_READS, io[0]);
-        page.setLongLE(LogPages.SMART_HOST_WRITES, io[1]);
-        page.setLongLE(LogPages.SMART_POWER_CYCLES, 1);
+        page.putLong(LogPages.SMART_DATA_UNITS_READ, (io[2] / 512 + 999) / 1000, LE);
+        page.putLong(LogPages.SMART_DATA_UNITS_WRITTEN, (io[3] / 512 + 999) / 1000, LE);
+        page.putLong(LogPages.SMART_HOST_READS, io[0], LE);
+        page.putLong(LogPages.SMART_HOST_WRITES, io[1], LE);
+        page.putLong(LogPages.SMART_POWER_CYCLES, 1, LE);
+        return LogPages.SMART_SIZE;
     }
 
-    private static void effects(ByteBuf page) {
-        page.writeZero(LogPages.EFFECTS_SIZE);
+    private static int effects(MutableDirectBuffer page) {
         int[] admin = {GET_LOG_PAGE, IDENTIFY, ABORT, SET_FEATURES, GET_FEATURES, ASYNC_EVENT, KEEP_ALIVE};
         for (int op : admin) {
-            page.setIntLE(LogPages.EFFECTS_ACS + 4 * op, LogPages.EFFECTS_CSUPP);
+            page.putInt(LogPages.EFFECTS_ACS + 4 * op, LogPages.EFFECTS_CSUPP, LE);
         }
-        page.setIntLE(LogPages.EFFECTS_IOCS + 4 * 0x00, LogPages.EFFECTS_CSUPP);
-        page.setIntLE(LogPages.EFFECTS_IOCS + 4 * 0x02, LogPages.EFFECTS_CSUPP);
-        page.setIntLE(LogPages.EFFECTS_IOCS + 4 * 0x01, LogPages.EFFECTS_CSUPP | LogPages.EFFECTS_LBCC);
-        page.setIntLE(LogPages.EFFECTS_IOCS + 4 * 0x08, LogPages.EFFECTS_CSUPP | LogPages.EFFECTS_LBCC);
-        page.setIntLE(LogPages.EFFECTS_IOCS + 4 * 0x09, LogPages.EFFECTS_CSUPP | LogPages.EFFECTS_LBCC);
+        page.putInt(LogPages.EFFECTS_IOCS + 4 * 0x00, LogPages.EFFECTS_CSUPP, LE);
+        page.putInt(LogPages.EFFECTS_IOCS + 4 * 0x02, LogPages.EFFECTS_CSUPP, LE);
+        page.putInt(LogPages.EFFECTS_IOCS + 4 * 0x01, LogPages.EFFECTS_CSUPP | LogPages.EFFECTS_LBCC, LE);
+        page.putInt(LogPages.EFFECTS_IOCS + 4 * 0x08, LogPages.EFFECTS_CSUPP | LogPages.EFFECTS_LBCC, LE);
+        page.putInt(LogPages.EFFECTS_IOCS + 4 * 0x09, LogPages.EFFECTS_CSUPP | LogPages.EFFECTS_LBCC, LE);
+        return LogPages.EFFECTS_SIZE;
     }
 
     // ------------------------------------------------------------------ features
 
     private static void setFeatures(Controller c, Request r, boolean disc) {
-        int fid = r.cdw10 & 0xff;
-        if ((r.cdw10 & 0x80000000) != 0) {
+        int fid = r.cdw10() & 0xff;
+        if ((r.cdw10() & 0x80000000) != 0) {
             r.complete(Status.FEATURE_NOT_SAVEABLE | Status.DNR);
             return;
         }
@@ -352,8 +350,8 @@ public final class AdminCommands {
         }
         switch (fid) {
             case Features.NUM_QUEUES: {
-                int nsqr = r.cdw11 & 0xffff;
-                int ncqr = r.cdw11 >>> 16;
+                int nsqr = r.cdw11() & 0xffff;
+                int ncqr = r.cdw11() >>> 16;
                 if (nsqr == 0xffff || ncqr == 0xffff) {
                     r.complete(Status.INVALID_FIELD | Status.DNR);
                     return;
@@ -363,11 +361,11 @@ public final class AdminCommands {
                 return;
             }
             case Features.ASYNC_EVENT:
-                c.asyncEventConfig(r.cdw11);
+                c.asyncEventConfig(r.cdw11());
                 r.complete(Status.SUCCESS);
                 return;
             case Features.KATO:
-                c.katoMs(r.cdw11);
+                c.katoMs(r.cdw11());
                 r.complete(Status.SUCCESS);
                 return;
             case Features.VOLATILE_WC:
@@ -375,7 +373,7 @@ public final class AdminCommands {
                     r.complete(Status.INVALID_FIELD | Status.DNR);
                     return;
                 }
-                c.volatileWriteCache((r.cdw11 & 1) != 0);
+                c.volatileWriteCache((r.cdw11() & 1) != 0);
                 r.complete(Status.SUCCESS);
                 return;
             default:
@@ -384,8 +382,8 @@ public final class AdminCommands {
     }
 
     private static void getFeatures(Controller c, Request r, boolean disc) {
-        int fid = r.cdw10 & 0xff;
-        int sel = (r.cdw10 >>> 8) & 7;
+        int fid = r.cdw10() & 0xff;
+        int sel = (r.cdw10() >>> 8) & 7;
         if (disc && fid != Features.ASYNC_EVENT && fid != Features.KATO) {
             r.complete(Status.INVALID_FIELD | Status.DNR);
             return;

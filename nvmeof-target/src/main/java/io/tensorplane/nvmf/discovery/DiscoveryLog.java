@@ -1,6 +1,5 @@
 package io.tensorplane.nvmf.discovery;
 
-import io.netty.buffer.ByteBuf;
 import io.tensorplane.nvmf.subsystem.Port;
 import io.tensorplane.nvmf.subsystem.Registry;
 import io.tensorplane.nvmf.subsystem.Subsystem;
@@ -8,8 +7,11 @@ import io.tensorplane.nvmf.subsystem.Subsystem;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+
+import org.agrona.MutableDirectBuffer;
 
 /**
  * Builds the discovery log page a host sees: one entry per NVM subsystem it may access and per
@@ -20,43 +22,45 @@ public final class DiscoveryLog {
     private DiscoveryLog() {
     }
 
-    /** Writes the whole page into {@code out} (at its writer index) and returns its length. */
-    public static int write(Registry reg, String hostNqn, SocketAddress local, ByteBuf out) {
+    /** Writes the whole page into {@code out} from index 0 (a buffer that grows as needed) and returns its length. */
+    public static int write(Registry reg, String hostNqn, SocketAddress local, MutableDirectBuffer out) {
         List<Subsystem> subs = reg.subsystems();
         List<Port> ports = reg.ports();
-        int start = out.writerIndex();
         long numrec = 0;
-        out.writeZero(DiscoveryLogPage.HEADER_SIZE);
+        out.setMemory(0, DiscoveryLogPage.HEADER_SIZE, (byte) 0);
+        int end = DiscoveryLogPage.HEADER_SIZE;
         for (Subsystem s : subs) {
             if (!s.allows(hostNqn)) {
                 continue;
             }
             for (Port p : ports) {
-                writeEntry(out, s, p, local);
+                writeEntry(out, end, s, p, local);
+                end += DiscoveryLogPage.ENTRY_SIZE;
                 numrec++;
             }
         }
-        out.setLongLE(start + DiscoveryLogPage.GENCTR, reg.generation());
-        out.setLongLE(start + DiscoveryLogPage.NUMREC, numrec);
-        out.setShortLE(start + DiscoveryLogPage.RECFMT, 0);
-        return out.writerIndex() - start;
+        out.putLong(DiscoveryLogPage.GENCTR, reg.generation(), LE);
+        out.putLong(DiscoveryLogPage.NUMREC, numrec, LE);
+        out.putShort(DiscoveryLogPage.RECFMT, (short) 0, LE);
+        return end;
     }
 
-    private static void writeEntry(ByteBuf out, Subsystem s, Port p, SocketAddress local) {
-        int e = out.writerIndex();
-        out.writeZero(DiscoveryLogPage.ENTRY_SIZE);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private static void writeEntry(MutableDirectBuffer out, int e, Subsystem s, Port p, SocketAddress local) {
+        out.setMemory(e, DiscoveryLogPage.ENTRY_SIZE, (byte) 0);
         InetAddress addr = p.address().getAddress();
         if (p.isWildcard() && local instanceof InetSocketAddress) {
             addr = ((InetSocketAddress) local).getAddress();
         }
         boolean v6 = Port.isIpv6(addr);
-        out.setByte(e + DiscoveryLogPage.E_TRTYPE, DiscoveryLogPage.TRTYPE_TCP);
-        out.setByte(e + DiscoveryLogPage.E_ADRFAM, v6 ? DiscoveryLogPage.ADRFAM_IP6 : DiscoveryLogPage.ADRFAM_IP4);
-        out.setByte(e + DiscoveryLogPage.E_SUBTYPE, DiscoveryLogPage.SUBTYPE_NVME);
-        out.setByte(e + DiscoveryLogPage.E_TREQ, DiscoveryLogPage.TREQ);
-        out.setShortLE(e + DiscoveryLogPage.E_PORTID, p.portId());
-        out.setShortLE(e + DiscoveryLogPage.E_CNTLID, 0xffff);
-        out.setShortLE(e + DiscoveryLogPage.E_ASQSZ, 32);
+        out.putByte(e + DiscoveryLogPage.E_TRTYPE, (byte) (DiscoveryLogPage.TRTYPE_TCP));
+        out.putByte(e + DiscoveryLogPage.E_ADRFAM, (byte) (v6 ? DiscoveryLogPage.ADRFAM_IP6 : DiscoveryLogPage.ADRFAM_IP4));
+        out.putByte(e + DiscoveryLogPage.E_SUBTYPE, (byte) (DiscoveryLogPage.SUBTYPE_NVME));
+        out.putByte(e + DiscoveryLogPage.E_TREQ, (byte) (DiscoveryLogPage.TREQ));
+        out.putShort(e + DiscoveryLogPage.E_PORTID, (short) (p.portId()), LE);
+        out.putShort(e + DiscoveryLogPage.E_CNTLID, (short) (0xffff), LE);
+        out.putShort(e + DiscoveryLogPage.E_ASQSZ, (short) (32), LE);
         putString(out, e + DiscoveryLogPage.E_TRSVCID, Integer.toString(p.address().getPort()), DiscoveryLogPage.TRSVCID_SIZE, true);
         putString(out, e + DiscoveryLogPage.E_SUBNQN, s.nqn(), DiscoveryLogPage.NQN_SIZE, false);
         String traddr = addr.getHostAddress();
@@ -68,12 +72,12 @@ public final class DiscoveryLog {
     }
 
     /** Writes an ASCII string, NUL padded (NQNs) or space padded (addresses, as nvmet does), truncated to {@code size}. */
-    static void putString(ByteBuf out, int at, String s, int size, boolean spacePad) {
+    static void putString(MutableDirectBuffer out, int at, String s, int size, boolean spacePad) {
         byte[] b = s.getBytes(StandardCharsets.US_ASCII);
         int n = Math.min(b.length, spacePad ? size : size - 1);
-        out.setBytes(at, b, 0, n);
+        out.putBytes(at, b, 0, n);
         for (int i = n; spacePad && i < size; i++) {
-            out.setByte(at + i, ' ');
+            out.putByte(at + i, (byte) ' ');
         }
     }
 }

@@ -1,13 +1,15 @@
 package io.tensorplane.nvmf.fabrics;
 
-import io.netty.buffer.ByteBuf;
-import io.tensorplane.nvmf.pdu.Status;
+import io.tensorplane.nvmf.core.QueuePair;
+import io.tensorplane.nvmf.core.QueueState;
+import io.tensorplane.nvmf.core.Request;
+import io.tensorplane.nvmf.core.Status;
 import io.tensorplane.nvmf.subsystem.Controller;
 import io.tensorplane.nvmf.subsystem.Registry;
 import io.tensorplane.nvmf.subsystem.Subsystem;
-import io.tensorplane.nvmf.transport.Request;
-import io.tensorplane.nvmf.transport.TcpQueue;
+import org.agrona.DirectBuffer;
 
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.logging.Logger;
 
@@ -23,25 +25,26 @@ public final class FabricsCommands {
     private FabricsCommands() {
     }
 
-    public static void execute(TcpQueue q, Request r) {
+    public static void execute(QueuePair q, Request r) {
+        QueueState s = q.state();
         switch (r.fctype()) {
             case CONNECT:
                 connect(q, r);
                 return;
             case PROPERTY_GET:
             case PROPERTY_SET:
-                if (!q.isConnected()) {
+                if (!s.isConnected()) {
                     r.complete(Status.CMD_SEQ_ERROR | Status.DNR);
-                } else if (q.qid() != 0) {
+                } else if (s.qid() != 0) {
                     r.complete(Status.INVALID_FIELD | Status.DNR);
                 } else if (r.fctype() == PROPERTY_GET) {
-                    propertyGet(q.controller(), r);
+                    propertyGet(s.controller(), r);
                 } else {
-                    propertySet(q.controller(), r);
+                    propertySet(s.controller(), r);
                 }
                 return;
             case DISCONNECT:
-                r.complete(q.isConnected() ? Status.SUCCESS : Status.CMD_SEQ_ERROR | Status.DNR);
+                r.complete(s.isConnected() ? Status.SUCCESS : Status.CMD_SEQ_ERROR | Status.DNR);
                 return;
             default:
                 r.complete(Status.INVALID_OPCODE | Status.DNR);
@@ -53,40 +56,41 @@ public final class FabricsCommands {
         return (data ? 1L << 16 : 0L) | offset;
     }
 
-    static String nqn(ByteBuf d, int at) {
-        int start = d.readerIndex() + at;
+    static String nqn(DirectBuffer d, int at) {
         int len = 0;
-        while (len < ConnectData.NQN_SIZE && d.getByte(start + len) != 0) {
+        while (len < ConnectData.NQN_SIZE && d.getByte(at + len) != 0) {
             len++;
         }
-        return d.toString(start, len, StandardCharsets.UTF_8);
+        byte[] b = new byte[len];
+        d.getBytes(at, b);
+        return new String(b, StandardCharsets.UTF_8);
     }
 
-    private static void connect(TcpQueue q, Request r) {
-        Registry reg = q.registry();
-        if (q.isConnected()) {
+    private static void connect(QueuePair q, Request r) {
+        Registry reg = q.state().registry();
+        if (q.state().isConnected()) {
             r.complete(Status.CMD_SEQ_ERROR | Status.DNR);
             return;
         }
-        int recfmt = r.cdw10 & 0xffff;
-        int qid = r.cdw10 >>> 16;
-        int sqsize = r.cdw11 & 0xffff;
-        int cattr = (r.cdw11 >>> 16) & 0xff;
-        int kato = r.cdw12;
+        int recfmt = r.cdw10() & 0xffff;
+        int qid = r.cdw10() >>> 16;
+        int sqsize = r.cdw11() & 0xffff;
+        int cattr = (r.cdw11() >>> 16) & 0xff;
+        int kato = r.cdw12();
         if (recfmt != 0) {
             reject(reg, r, Status.CONNECT_FORMAT | Status.DNR, ipo(ConnectCommand.RECFMT, false), "record format " + recfmt);
             return;
         }
-        ByteBuf d = r.data;
-        if (d == null || d.readableBytes() < ConnectData.SIZE) {
+        DirectBuffer d = r.data();
+        if (d == null || d.capacity() < ConnectData.SIZE) {
             reject(reg, r, Status.SGL_INVALID_DATA | Status.DNR, 0, "connect data missing");
             return;
         }
         String subnqn = nqn(d, ConnectData.SUBSYSNQN);
         String hostnqn = nqn(d, ConnectData.HOSTNQN);
-        int cntlid = d.getUnsignedShortLE(d.readerIndex() + ConnectData.CNTLID);
+        int cntlid = d.getShort(ConnectData.CNTLID, ByteOrder.LITTLE_ENDIAN) & 0xffff;
         byte[] hostId = new byte[16];
-        d.getBytes(d.readerIndex() + ConnectData.HOSTID, hostId);
+        d.getBytes(ConnectData.HOSTID, hostId);
         Subsystem s = reg.find(subnqn);
         if (s == null) {
             reject(reg, r, Status.CONNECT_INVALID_PARAM | Status.DNR, ipo(ConnectData.SUBSYSNQN, true),
@@ -146,8 +150,8 @@ public final class FabricsCommands {
     }
 
     private static void propertyGet(Controller c, Request r) {
-        boolean size8 = (r.cdw10 & 7) == 1;
-        int offset = r.cdw11;
+        boolean size8 = (r.cdw10() & 7) == 1;
+        int offset = r.cdw11();
         long value;
         switch (offset) {
             case PropertyCommand.CAP:
@@ -178,15 +182,15 @@ public final class FabricsCommands {
     }
 
     private static void propertySet(Controller c, Request r) {
-        boolean size8 = (r.cdw10 & 7) == 1;
-        int offset = r.cdw11;
+        boolean size8 = (r.cdw10() & 7) == 1;
+        int offset = r.cdw11();
         if (size8) {
             r.complete(Status.INVALID_FIELD | Status.DNR);
             return;
         }
         switch (offset) {
             case PropertyCommand.CC:
-                c.writeCc(r.cdw12);
+                c.writeCc(r.cdw12());
                 r.complete(Status.SUCCESS);
                 return;
             case PropertyCommand.NSSR:

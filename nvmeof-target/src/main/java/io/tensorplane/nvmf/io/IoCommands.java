@@ -1,20 +1,23 @@
 package io.tensorplane.nvmf.io;
 
-import io.netty.buffer.ByteBuf;
 import io.tensorplane.engine.IoChannel;
+import io.tensorplane.nvmf.core.QueuePair;
+import io.tensorplane.nvmf.core.Request;
+import io.tensorplane.nvmf.core.RequestState;
+import io.tensorplane.nvmf.core.Stats;
+import io.tensorplane.nvmf.core.Status;
 import io.tensorplane.nvmf.pdu.Sqe;
-import io.tensorplane.nvmf.pdu.Status;
 import io.tensorplane.nvmf.subsystem.Controller;
 import io.tensorplane.nvmf.subsystem.Namespace;
-import io.tensorplane.nvmf.transport.Request;
-import io.tensorplane.nvmf.transport.Stats;
-import io.tensorplane.nvmf.transport.TcpQueue;
+import org.agrona.DirectBuffer;
+
+import java.nio.ByteOrder;
 
 /**
  * NVM command set I/O on the engine: Read, Write, Flush, Write Zeroes, Dataset Management
- * (deallocate). Each command goes to the engine channel of the queue's event loop; completion
- * comes back through {@link TcpQueue#complete(long, int)} inline or from the loop's poller.
- * No allocation here: the data buffers were taken from the pool by the transport.
+ * (deallocate). Each command goes to the engine channel of its queue's thread; the engine completes it
+ * through the queue pair (inline or later), and the dispatcher brings the completion back to {@link #completed}.
+ * No allocation here: the data buffers belong to the transport.
  */
 public final class IoCommands {
     public static final int FLUSH = 0x00;
@@ -30,6 +33,8 @@ public final class IoCommands {
     /** DSM cdw11: Attribute - Deallocate. */
     public static final int DSM_AD = 1 << 2;
 
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
     private IoCommands() {
     }
 
@@ -38,17 +43,17 @@ public final class IoCommands {
         if (!c.ready()) {
             return Status.CMD_SEQ_ERROR | Status.DNR;
         }
-        if (r.opcode == WRITE) {
+        if (r.opcode() == WRITE) {
             return checkRw(c, r);
         }
-        if (r.opcode == DSM) {
-            Namespace ns = c.subsystem().namespace(r.nsid);
+        if (r.opcode() == DSM) {
+            Namespace ns = c.subsystem().namespace(r.nsid());
             if (ns == null) {
                 return Status.INVALID_NS | Status.DNR;
             }
             return 0;
         }
-        if (r.opcode != WRITE && r.opcode != DSM) {
+        if (r.opcode() != WRITE && r.opcode() != DSM) {
             return Status.INVALID_OPCODE | Status.DNR;
         }
         return 0;
@@ -56,24 +61,23 @@ public final class IoCommands {
 
     /** Validates a Read or Write and fills {@code r.ns} and {@code r.length}; returns a status or 0. */
     private static int checkRw(Controller c, Request r) {
-        Namespace ns = c.subsystem().namespace(r.nsid);
+        Namespace ns = c.subsystem().namespace(r.nsid());
         if (ns == null) {
             return Status.INVALID_NS | Status.DNR;
         }
-        long nlb = (r.cdw12 & 0xffff) + 1L;
+        long nlb = (r.cdw12() & 0xffff) + 1L;
         long slba = r.slba();
         if (slba < 0 || slba + nlb > ns.blocks() || slba + nlb < 0) {
             return Status.LBA_RANGE | Status.DNR;
         }
         long len = nlb << ns.lbaShift();
-        if (len > c.registry().options().mdtsBytes()) {
+        if (len > c.registry().options().maxTransferBytes() || len > Integer.MAX_VALUE) {
             return Status.INVALID_FIELD | Status.DNR;
         }
-        if (r.sglLength != len) {
+        if (r.sglLength() != len) {
             return Status.SGL_INVALID_DATA | Status.DNR;
         }
-        r.ns = ns;
-        r.length = (int) len;
+        r.length((int) len);
         return 0;
     }
 
@@ -82,38 +86,35 @@ public final class IoCommands {
             r.complete(Status.CMD_SEQ_ERROR | Status.DNR);
             return;
         }
-        TcpQueue q = r.queue();
-        switch (r.opcode) {
+        QueuePair q = r.queue();
+        switch (r.opcode()) {
             case READ: {
                 int st = checkRw(c, r);
-                if (st == 0 && r.sglType != Sqe.SGL_TRANSPORT) {
+                if (st == 0 && r.sglType() != Sqe.SGL_TRANSPORT) {
                     st = Status.SGL_INVALID_TYPE | Status.DNR;
                 }
                 if (st != 0) {
                     r.complete(st);
                     return;
                 }
-                r.replyBuffer(r.length);
-                IoChannel ch = r.channel(r.ns);
-                r.pendingOps = 1;
-                ch.read(r.slba() << r.ns.lbaShift(), r.length, r.replyAddress(), q, r.tag());
-                q.submitted(ch);
+                readPiece(c, r);
                 return;
             }
             case WRITE: {
                 int st = checkRw(c, r);
-                if (st == 0 && (r.data == null || r.data.readableBytes() != r.length)) {
+                int piece = r.pieceLength(c.registry().options().pieceSize);
+                if (st == 0 && (r.data() == null || r.data().capacity() != piece)) {
                     st = Status.SGL_INVALID_DATA | Status.DNR;
                 }
                 if (st != 0) {
                     r.complete(st);
                     return;
                 }
-                IoChannel ch = r.channel(r.ns);
-                int flags = (r.cdw12 & Sqe.RW_FUA << 16) != 0 ? IoChannel.FLAG_FUA : 0;
-                r.pendingOps = 1;
-                ByteBuf d = r.data;
-                ch.write(r.slba() << r.ns.lbaShift(), r.length, d.memoryAddress() + d.readerIndex(), flags, q, r.tag());
+                Namespace ns = c.subsystem().namespace(r.nsid());
+                IoChannel ch = r.channel(ns);
+                int flags = (r.cdw12() & Sqe.RW_FUA << 16) != 0 ? IoChannel.FLAG_FUA : 0;
+                r.expect(1);
+                ch.write((r.slba() << ns.lbaShift()) + r.transferred(), piece, r.dataAddress(), flags, q, r.tag());
                 q.submitted(ch);
                 return;
             }
@@ -121,20 +122,19 @@ public final class IoCommands {
                 flush(c, r, q);
                 return;
             case WRITE_ZEROES: {
-                Namespace ns = c.subsystem().namespace(r.nsid);
+                Namespace ns = c.subsystem().namespace(r.nsid());
                 if (ns == null) {
                     r.complete(Status.INVALID_NS | Status.DNR);
                     return;
                 }
-                long nlb = (r.cdw12 & 0xffff) + 1L;
+                long nlb = (r.cdw12() & 0xffff) + 1L;
                 long slba = r.slba();
                 if (slba < 0 || slba + nlb > ns.blocks()) {
                     r.complete(Status.LBA_RANGE | Status.DNR);
                     return;
                 }
-                r.ns = ns;
                 IoChannel ch = r.channel(ns);
-                r.pendingOps = 1;
+                r.expect(1);
                 ch.writeZeroes(slba << ns.lbaShift(), nlb << ns.lbaShift(), q, r.tag());
                 q.submitted(ch);
                 return;
@@ -147,14 +147,41 @@ public final class IoCommands {
         }
     }
 
-    private static void flush(Controller c, Request r, TcpQueue q) {
-        if (r.nsid == -1) {
+    /**
+     * Reads the current piece of a read (all of it when it fits one piece) into a reply: a long read moves one piece
+     * at a time, so a command holds at most one piece of data whatever its length.
+     */
+    private static void readPiece(Controller c, Request r) {
+        Namespace ns = c.subsystem().namespace(r.nsid());
+        int piece = r.pieceLength(c.registry().options().pieceSize);
+        QueuePair q = r.queue();
+        r.state(RequestState.EXECUTING);
+        r.reply(piece);
+        IoChannel ch = r.channel(ns);
+        r.expect(1);
+        ch.read((r.slba() << ns.lbaShift()) + r.transferred(), piece, r.replyAddress(), q, r.tag());
+        q.submitted(ch);
+    }
+
+    /** The last piece of a long read is on its way to the host: the next one is read. */
+    public static void nextPiece(Request r) {
+        Controller c = r.queue().state().controller();
+        if (c == null || !c.ready()) {
+            r.complete(Status.CMD_SEQ_ERROR | Status.DNR);
+            return;
+        }
+        r.transferred(r.transferred() + r.pieceLength(c.registry().options().pieceSize));
+        readPiece(c, r);
+    }
+
+    private static void flush(Controller c, Request r, QueuePair q) {
+        if (r.nsid() == -1) {
             int n = c.subsystem().namespaces().size();
             if (n == 0) {
                 r.complete(Status.SUCCESS);
                 return;
             }
-            r.pendingOps = n;
+            r.expect(n);
             for (Namespace ns : c.subsystem().namespaces()) {
                 IoChannel ch = r.channel(ns);
                 ch.flush(q, r.tag());
@@ -162,39 +189,38 @@ public final class IoCommands {
             }
             return;
         }
-        Namespace ns = c.subsystem().namespace(r.nsid);
+        Namespace ns = c.subsystem().namespace(r.nsid());
         if (ns == null) {
             r.complete(Status.INVALID_NS | Status.DNR);
             return;
         }
-        r.ns = ns;
         IoChannel ch = r.channel(ns);
-        r.pendingOps = 1;
+        r.expect(1);
         ch.flush(q, r.tag());
         q.submitted(ch);
     }
 
-    private static void dsm(Controller c, Request r, TcpQueue q) {
-        Namespace ns = c.subsystem().namespace(r.nsid);
+    private static void dsm(Controller c, Request r, QueuePair q) {
+        Namespace ns = c.subsystem().namespace(r.nsid());
         if (ns == null) {
             r.complete(Status.INVALID_NS | Status.DNR);
             return;
         }
-        int nr = (r.cdw10 & 0xff) + 1;
-        ByteBuf d = r.data;
-        if (d == null || d.readableBytes() < nr * DSM_RANGE_SIZE) {
+        int nr = (r.cdw10() & 0xff) + 1;
+        DirectBuffer d = r.data();
+        if (d == null || d.capacity() < nr * DSM_RANGE_SIZE) {
             r.complete(Status.SGL_INVALID_DATA | Status.DNR);
             return;
         }
-        if ((r.cdw11 & DSM_AD) == 0) {
+        if ((r.cdw11() & DSM_AD) == 0) {
             r.complete(Status.SUCCESS);
             return;
         }
-        int base = d.readerIndex();
+        int base = 0;
         int ops = 0;
         for (int i = 0; i < nr; i++) {
-            long nlb = d.getUnsignedIntLE(base + i * DSM_RANGE_SIZE + DSM_RANGE_NLB);
-            long slba = d.getLongLE(base + i * DSM_RANGE_SIZE + DSM_RANGE_SLBA);
+            long nlb = (d.getInt(base + i * DSM_RANGE_SIZE + DSM_RANGE_NLB, LE) & 0xffffffffL);
+            long slba = d.getLong(base + i * DSM_RANGE_SIZE + DSM_RANGE_SLBA, LE);
             if (nlb == 0) {
                 continue;
             }
@@ -208,13 +234,12 @@ public final class IoCommands {
             r.complete(Status.SUCCESS);
             return;
         }
-        r.ns = ns;
-        r.pendingOps = ops;
+        r.expect(ops);
         IoChannel ch = r.channel(ns);
         int shift = ns.lbaShift();
         for (int i = 0; i < nr; i++) {
-            long nlb = d.getUnsignedIntLE(base + i * DSM_RANGE_SIZE + DSM_RANGE_NLB);
-            long slba = d.getLongLE(base + i * DSM_RANGE_SIZE + DSM_RANGE_SLBA);
+            long nlb = (d.getInt(base + i * DSM_RANGE_SIZE + DSM_RANGE_NLB, LE) & 0xffffffffL);
+            long slba = d.getLong(base + i * DSM_RANGE_SIZE + DSM_RANGE_SLBA, LE);
             if (nlb != 0) {
                 ch.discard(slba << shift, nlb << shift, q, r.tag());
             }
@@ -224,28 +249,37 @@ public final class IoCommands {
 
     /** An engine completion for {@code r} (the queue checked the tag). */
     public static void completed(Request r, int result) {
-        if (result < 0 && r.firstError == 0) {
-            r.firstError = result;
-        }
-        if (--r.pendingOps > 0) {
+        if (!r.engineDone(result)) {
             return;
         }
         Stats st = r.queue().stats();
-        int err = r.firstError;
-        switch (r.opcode) {
+        int err = r.firstError();
+        switch (r.opcode()) {
             case READ:
                 if (err == 0) {
+                    int pieceSize = r.queue().state().registry().options().pieceSize;
+                    int piece = r.pieceLength(pieceSize);
+                    if (!r.lastPiece(pieceSize)) {
+                        r.sendData(piece);
+                        return;
+                    }
                     st.reads++;
-                    st.readBytes += r.length;
-                    r.completeWithData(r.length);
+                    st.readBytes += r.length();
+                    r.completeWithData(piece);
                 } else {
                     r.complete(Status.fromErrno(err, false));
                 }
                 return;
             case WRITE:
                 if (err == 0) {
+                    int pieceSize = r.queue().state().registry().options().pieceSize;
+                    if (!r.lastPiece(pieceSize)) {
+                        int next = r.transferred() + r.pieceLength(pieceSize);
+                        r.requestData(next, Math.min(r.length() - next, pieceSize));
+                        return;
+                    }
                     st.writes++;
-                    st.writeBytes += r.length;
+                    st.writeBytes += r.length();
                 }
                 r.complete(err == 0 ? Status.SUCCESS : Status.fromErrno(err, true));
                 return;

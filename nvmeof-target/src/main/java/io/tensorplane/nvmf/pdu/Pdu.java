@@ -1,10 +1,14 @@
 package io.tensorplane.nvmf.pdu;
 
-import io.netty.buffer.ByteBuf;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
 
 /**
- * The NVMe/TCP common header ({@code struct nvme_tcp_hdr}, include/linux/nvme-tcp.h) and the PDU
- * type and flag values. Every PDU starts with these 8 bytes; multi-byte fields are little endian.
+ * The NVMe/TCP common header ({@code struct nvme_tcp_hdr}, include/linux/nvme-tcp.h), the PDU type and flag values,
+ * and the accessors every PDU flyweight shares. Every PDU starts with these 8 bytes; multi-byte fields are little
+ * endian.
  */
 public final class Pdu {
     public static final int TYPE = 0;
@@ -14,6 +18,8 @@ public final class Pdu {
     public static final int PLEN = 4;
     /** sizeof(struct nvme_tcp_hdr). */
     public static final int COMMON_HEADER_SIZE = 8;
+    /** The longest PDU header (ICReq/ICResp) plus a header digest: what a receiver must buffer at most. */
+    public static final int MAX_HEADER = 128 + 4;
 
     /** NVME_TCP_DIGEST_LENGTH: a CRC32C header or data digest. */
     public static final int DIGEST_LENGTH = 4;
@@ -45,16 +51,44 @@ public final class Pdu {
     public static final int HDR_DIGEST_ENABLE = 1;
     public static final int DATA_DIGEST_ENABLE = 1 << 1;
 
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
     private Pdu() {
     }
 
-    /** Writes a common header at the writer index. */
-    public static void writeHeader(ByteBuf b, int type, int flags, int hlen, int pdo, int plen) {
-        b.writeByte(type);
-        b.writeByte(flags);
-        b.writeByte(hlen);
-        b.writeByte(pdo);
-        b.writeIntLE(plen);
+    public static int type(DirectBuffer b, int at) {
+        return b.getByte(at + TYPE) & 0xff;
+    }
+
+    public static int flags(DirectBuffer b, int at) {
+        return b.getByte(at + FLAGS) & 0xff;
+    }
+
+    public static int hlen(DirectBuffer b, int at) {
+        return b.getByte(at + HLEN) & 0xff;
+    }
+
+    public static int pdo(DirectBuffer b, int at) {
+        return b.getByte(at + PDO) & 0xff;
+    }
+
+    /** PLEN as an unsigned value. */
+    public static long plen(DirectBuffer b, int at) {
+        return b.getInt(at + PLEN, LE) & 0xffffffffL;
+    }
+
+    /** Writes a common header at {@code at}. */
+    public static void putHeader(MutableDirectBuffer b, int at, int type, int flags, int hlen, int pdo, int plen) {
+        b.putByte(at + TYPE, (byte) type);
+        b.putByte(at + FLAGS, (byte) flags);
+        b.putByte(at + HLEN, (byte) hlen);
+        b.putByte(at + PDO, (byte) pdo);
+        b.putInt(at + PLEN, plen, LE);
+    }
+
+    /** Writes the CRC32C of the {@code hlen}-byte header at {@code at} right after it. */
+    static void putHeaderDigest(MutableDirectBuffer b, int at, int hlen, Crc32c crc) {
+        b.putInt(at + hlen, crc.compute(b, at, hlen), LE);
     }
 
     public static String typeName(int type) {

@@ -1,5 +1,10 @@
 package io.tensorplane.nvmf.pdu;
 
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import static io.tensorplane.nvmf.pdu.Pdu.LE;
+
 /**
  * {@code struct nvme_tcp_term_pdu}: H2C/C2H Terminate Connection Request (24-byte header).
  *
@@ -34,6 +39,53 @@ public final class TermReqPdu {
             case FES_DATA_LIMIT_EXCEEDED: return "data transfer limit exceeded";
             case FES_UNSUPPORTED_PARAM: return "unsupported parameter";
             default: return "fatal error status 0x" + Integer.toHexString(fes);
+        }
+    }
+
+    /** Writes a TermReq without error data: C2H from the controller, H2C from the host. */
+    public static final class Encoder {
+        private MutableDirectBuffer b;
+        private int at;
+
+        public Encoder wrap(MutableDirectBuffer buffer, int offset, boolean fromController) {
+            b = buffer;
+            at = offset;
+            b.setMemory(at, HLEN, (byte) 0);
+            Pdu.putHeader(b, at, fromController ? Pdu.C2H_TERM : Pdu.H2C_TERM, 0, HLEN, 0, HLEN);
+            return this;
+        }
+
+        public Encoder fes(int v) {
+            b.putShort(at + FES, (short) v, LE);
+            return this;
+        }
+
+        public Encoder fei(int v) {
+            b.putInt(at + FEI, v, LE);
+            return this;
+        }
+
+        public int length() {
+            return HLEN;
+        }
+    }
+
+    public static final class Decoder {
+        private DirectBuffer b;
+        private int at;
+
+        public Decoder wrap(DirectBuffer buffer, int offset) {
+            b = buffer;
+            at = offset;
+            return this;
+        }
+
+        public int fes() {
+            return b.getShort(at + FES, LE) & 0xffff;
+        }
+
+        public int fei() {
+            return b.getInt(at + FEI, LE);
         }
     }
 }

@@ -1,19 +1,18 @@
 package io.tensorplane.nvmf.subsystem;
 
-import io.netty.util.concurrent.ScheduledFuture;
-import io.tensorplane.nvmf.transport.Request;
-import io.tensorplane.nvmf.transport.TcpQueue;
+import io.tensorplane.nvmf.core.QueuePair;
+import io.tensorplane.nvmf.core.Request;
+import io.tensorplane.nvmf.core.Timer;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.logging.Logger;
 
 /**
  * A dynamic controller: created by an admin-queue Connect, owner of the controller registers
  * (CC/CSTS), features, the keep-alive timer, the pending Asynchronous Event Requests and its I/O
- * queues. Register and feature state is written on the admin queue's event loop; I/O queues on
- * other loops read it through volatile fields.
+ * queues. Register and feature state is written on the admin queue's thread; I/O queues on
+ * other threads read it through volatile fields.
  */
 public final class Controller {
     private static final Logger LOG = Logger.getLogger(Controller.class.getName());
@@ -30,8 +29,8 @@ public final class Controller {
     private final int cntlid;
     private final String hostNqn;
     private final byte[] hostId;
-    private final TcpQueue admin;
-    private final AtomicReferenceArray<TcpQueue> ioQueues;
+    private final QueuePair admin;
+    private final AtomicReferenceArray<QueuePair> ioQueues;
     private final ArrayDeque<Request> aers = new ArrayDeque<>();
 
     private volatile int cc;
@@ -41,10 +40,10 @@ public final class Controller {
     private volatile boolean volatileWriteCache;
     private int asyncEventConfig;
     private volatile long lastKeepAlive = System.nanoTime();
-    private ScheduledFuture<?> keepAliveTask;
+    private Timer keepAliveTask;
     private volatile boolean dead;
 
-    Controller(Registry registry, Subsystem subsystem, int cntlid, String hostNqn, byte[] hostId, TcpQueue admin, int katoMs) {
+    Controller(Registry registry, Subsystem subsystem, int cntlid, String hostNqn, byte[] hostId, QueuePair admin, int katoMs) {
         this.registry = registry;
         this.subsystem = subsystem;
         this.cntlid = cntlid;
@@ -63,7 +62,7 @@ public final class Controller {
     }
 
     /** Creates a controller for an admin-queue Connect; null if no controller id is free. */
-    public static Controller create(Registry registry, Subsystem subsystem, String hostNqn, byte[] hostId, TcpQueue admin, int katoMs) {
+    public static Controller create(Registry registry, Subsystem subsystem, String hostNqn, byte[] hostId, QueuePair admin, int katoMs) {
         int id = subsystem.allocateCntlid();
         if (id < 0) {
             return null;
@@ -83,12 +82,12 @@ public final class Controller {
     public int cntlid() { return cntlid; }
     public String hostNqn() { return hostNqn; }
     public byte[] hostId() { return hostId.clone(); }
-    public TcpQueue adminQueue() { return admin; }
+    public QueuePair adminQueue() { return admin; }
     public boolean isDead() { return dead; }
     public int katoMs() { return katoMs; }
     public int ioQueuesAllowed() { return ioQueuesAllowed; }
     /** The connection of I/O queue {@code qid}, or null. */
-    public TcpQueue ioQueue(int qid) { return qid >= 1 && qid < ioQueues.length() ? ioQueues.get(qid) : null; }
+    public QueuePair ioQueue(int qid) { return qid >= 1 && qid < ioQueues.length() ? ioQueues.get(qid) : null; }
     public boolean volatileWriteCachePresent() {
         for (Namespace n : subsystem.namespaces()) {
             if (n.device().capabilities().volatileWriteCache()) {
@@ -170,7 +169,7 @@ public final class Controller {
 
     // ------------------------------------------------------------------ queues
 
-    public boolean attachIoQueue(int qid, TcpQueue q) {
+    public boolean attachIoQueue(int qid, QueuePair q) {
         if (dead || qid <= 0 || qid >= ioQueues.length()) {
             return false;
         }
@@ -182,12 +181,12 @@ public final class Controller {
     }
 
     /** A queue's connection closed: the admin queue takes the whole controller with it. */
-    public void queueClosed(TcpQueue q) {
+    public void queueClosed(QueuePair q) {
         if (q == admin) {
             teardown(null);
             return;
         }
-        int qid = q.qid();
+        int qid = q.state().qid();
         if (qid > 0 && qid < ioQueues.length()) {
             ioQueues.compareAndSet(qid, q, null);
         }
@@ -201,7 +200,7 @@ public final class Controller {
         dead = true;
         subsystem.remove(this);
         if (keepAliveTask != null) {
-            keepAliveTask.cancel(false);
+            keepAliveTask.cancel();
         }
         if (reason != null) {
             LOG.warning("controller " + cntlid + " of " + subsystem.nqn() + " (host " + hostNqn + "): " + reason);
@@ -209,7 +208,7 @@ public final class Controller {
             LOG.fine(() -> "controller " + cntlid + " of " + subsystem.nqn() + " released");
         }
         for (int i = 1; i < ioQueues.length(); i++) {
-            TcpQueue q = ioQueues.getAndSet(i, null);
+            QueuePair q = ioQueues.getAndSet(i, null);
             if (q != null) {
                 q.close();
             }
@@ -225,7 +224,7 @@ public final class Controller {
 
     private void restartKeepAliveTimer() {
         if (keepAliveTask != null) {
-            keepAliveTask.cancel(false);
+            keepAliveTask.cancel();
             keepAliveTask = null;
         }
         lastKeepAlive = System.nanoTime();
@@ -234,7 +233,7 @@ public final class Controller {
             return;
         }
         long period = Math.max(10, Math.min(kato / 4, 1000));
-        keepAliveTask = admin.eventLoop().scheduleAtFixedRate(this::checkKeepAlive, period, period, TimeUnit.MILLISECONDS);
+        keepAliveTask = admin.every(period, this::checkKeepAlive);
     }
 
     public void keepAlive() {

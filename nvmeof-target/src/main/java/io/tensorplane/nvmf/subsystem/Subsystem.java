@@ -33,13 +33,29 @@ public final class Subsystem {
         this.serial = String.format("%016x", fnv(nqn)).substring(0, 16);
     }
 
+    /** NVMe Base 4.1.1: {@code nqn.yyyy-mm.reverse-domain[:anything]}, or the UUID form. */
+    private static final java.util.regex.Pattern NQN_FORMAT = java.util.regex.Pattern.compile("nqn\\.[0-9]{4}-[0-9]{2}\\.[^:]+(:.*)?");
+
+    /**
+     * Accepts what the kernel's nvmet accepts as a subsystem name: any name of 1 to 223 bytes (NVMF_NQN_SIZE) without
+     * NUL or line breaks, so test suites' {@code testnqn} works; names outside the NQN format get {@link #formatWarning}.
+     */
     public static void validateNqn(String nqn) {
         if (nqn == null || nqn.isEmpty() || nqn.getBytes(StandardCharsets.UTF_8).length > 223) {
             throw new IllegalArgumentException("NQN '" + nqn + "' must be 1 to 223 bytes");
         }
-        if (!nqn.startsWith("nqn.")) {
-            throw new IllegalArgumentException("NQN '" + nqn + "' must start with 'nqn.' (e.g. nqn.2026-01.io.tensorplane:disk1)");
+        if (nqn.indexOf('\0') >= 0 || nqn.indexOf('\n') >= 0 || nqn.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("NQN '" + nqn.replace("\n", "\\n") + "' contains a NUL or a line break");
         }
+    }
+
+    /** A warning for a name outside the NQN format, or null if it has it. */
+    public static String formatWarning(String nqn) {
+        if (NQN_FORMAT.matcher(nqn).matches()) {
+            return null;
+        }
+        return "subsystem name '" + nqn + "' is not in the NQN format (nqn.yyyy-mm.reverse-domain:name, e.g."
+                + " nqn.2026-01.io.tensorplane:disk1); served anyway, as the kernel's nvmet does";
     }
 
     private static long fnv(String s) {

@@ -43,6 +43,15 @@ abstract class CompletionWatch {
      * @return the watch, or null if this kind of loop cannot watch a descriptor
      */
     static CompletionWatch start(EventLoop loop, int fd, Runnable onReady) {
+        return start(loop, fd, onReady, false);
+    }
+
+    /**
+     * Like {@link #start(EventLoop, int, Runnable)}; with {@code oneShot} an io_uring watch fires once per
+     * {@link #rearm()}, so that no poll of the loop's ring holds the descriptor once the owner stops re-arming (an
+     * io_uring request keeps its file open: a socket closed elsewhere would stay connected).
+     */
+    static CompletionWatch start(EventLoop loop, int fd, Runnable onReady, boolean oneShot) {
         if (!(loop instanceof IoEventLoop)) {
             return null;
         }
@@ -51,7 +60,7 @@ abstract class CompletionWatch {
         if (io.isCompatible(OnEpoll.class)) {
             w = new OnEpoll(fd, onReady);
         } else if (io.isCompatible(OnIoUring.class)) {
-            w = new OnIoUring(fd, onReady);
+            w = new OnIoUring(fd, onReady, oneShot);
         } else {
             return null;
         }
@@ -74,6 +83,10 @@ abstract class CompletionWatch {
     }
 
     abstract void arm(IoRegistration r) throws Exception;
+
+    /** A one-shot watch: wait for the next readiness (a level-triggered epoll watch needs nothing). */
+    void rearm() {
+    }
 
     /** Stops watching; must happen before the descriptor is closed. */
     void cancel() {
@@ -115,14 +128,28 @@ abstract class CompletionWatch {
 
     /** A multishot IORING_OP_POLL_ADD on the loop's own ring, armed again should the kernel end it. */
     static final class OnIoUring extends CompletionWatch implements IoUringIoHandle {
-        OnIoUring(int fd, Runnable onReady) {
+        private final boolean oneShot;
+        /** The poll request, built once: an IoUringIoOps is a value copied into the SQE, so re-arming allocates nothing. */
+        private final IoUringIoOps poll;
+
+        OnIoUring(int fd, Runnable onReady, boolean oneShot) {
             super(fd, onReady);
+            this.oneShot = oneShot;
+            this.poll = new IoUringIoOps((byte) IORING_OP_POLL_ADD, (byte) 0, (short) 0, fd, 0L, 0L,
+                    oneShot ? 0 : IORING_POLL_ADD_MULTI, POLLIN, 0L, (short) 0, (short) 0, 0, 0L);
         }
 
         @Override
         void arm(IoRegistration r) {
-            r.submit(new IoUringIoOps((byte) IORING_OP_POLL_ADD, (byte) 0, (short) 0, fd, 0L, 0L,
-                    IORING_POLL_ADD_MULTI, POLLIN, 0L, (short) 0, (short) 0, 0, 0L));
+            r.submit(poll);
+        }
+
+        @Override
+        void rearm() {
+            IoRegistration r = registration;
+            if (oneShot && r != null && r.isValid()) {
+                arm(r);
+            }
         }
 
         @Override
@@ -132,7 +159,7 @@ abstract class CompletionWatch {
                 return; // cancelled (the channel is closing) or refused
             }
             onReady.run();
-            if ((e.flags() & IORING_CQE_F_MORE) == 0 && r.isValid()) {
+            if (!oneShot && (e.flags() & IORING_CQE_F_MORE) == 0 && r.isValid()) {
                 arm(r);
             }
         }

@@ -1,7 +1,9 @@
 package io.tensorplane.nvmf.transport;
 
 import io.netty.channel.EventLoop;
+import io.netty.channel.unix.IovArray;
 import io.tensorplane.engine.IoChannel;
+import io.tensorplane.nvmf.core.Stats;
 import io.tensorplane.nvmf.subsystem.Namespace;
 
 import java.util.ArrayList;
@@ -20,9 +22,10 @@ import java.util.logging.Logger;
  * flight and wakes when it completes. One whose completions come with time (emulated latency), or on a
  * loop that cannot watch a descriptor (NIO), is polled while it has I/O in flight.
  */
-public final class LoopContext {
+final class LoopContext {
     private static final Logger LOG = Logger.getLogger(LoopContext.class.getName());
     private static final AtomicBoolean POLLING_SAID = new AtomicBoolean();
+    private static final int IOV_MAX = 1024;
     private final EventLoop loop;
     private IoChannel[] channels = new IoChannel[4];
     private CompletionWatch[] watches = new CompletionWatch[4];
@@ -33,6 +36,8 @@ public final class LoopContext {
     private boolean running;
     /** An engine submission arrived during the run: its SQEs still need pushing. */
     private boolean again;
+    /** The I/O vector of this loop's direct sends ({@link TcpQueue}), created on first use. */
+    private IovArray iov;
     final Stats stats;
 
     LoopContext(EventLoop loop, Stats stats) {
@@ -40,7 +45,16 @@ public final class LoopContext {
         this.stats = stats;
     }
 
-    public IoChannel channel(Namespace ns) {
+    /** The loop's I/O vector for a direct send, empty. */
+    IovArray iov() {
+        if (iov == null) {
+            iov = new IovArray(IOV_MAX); // Linux's IOV_MAX entries
+        }
+        iov.clear();
+        return iov;
+    }
+
+    IoChannel channel(Namespace ns) {
         int i = ns.globalIndex();
         if (i >= channels.length) {
             int n = Math.max(i + 1, channels.length * 2);
@@ -120,6 +134,10 @@ public final class LoopContext {
 
     /** Closes this thread's engine channels; must run on the loop. */
     void closeChannels(List<Throwable> errors) {
+        if (iov != null) {
+            iov.release();
+            iov = null;
+        }
         for (int i = 0; i < channels.length; i++) {
             closeChannel(i, errors);
         }

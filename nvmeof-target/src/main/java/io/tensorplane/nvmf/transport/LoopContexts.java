@@ -1,6 +1,7 @@
 package io.tensorplane.nvmf.transport;
 
 import io.netty.channel.EventLoop;
+import io.tensorplane.nvmf.core.Stats;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,20 +18,18 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class LoopContexts {
     private final ConcurrentHashMap<EventLoop, LoopContext> byLoop = new ConcurrentHashMap<>();
     private volatile EventLoop[] homes = new EventLoop[0];
-    private final AtomicLong moves = new AtomicLong();
+    /** Connections whose ICReq the handshake answered, and I/O queues it registered on their home loop. */
+    final AtomicLong handshakes = new AtomicLong();
+    final AtomicLong steered = new AtomicLong();
 
     /** The event loops in order: I/O queue q goes to homes[(q - 1) % homes.length]. */
     void homes(List<EventLoop> ordered) {
         homes = ordered.toArray(new EventLoop[0]);
     }
 
-    /** Connections moved to their home loop so far. */
-    public long moves() {
-        return moves.get();
-    }
-
-    void moved() {
-        moves.incrementAndGet();
+    /** I/O queues registered on their home loop by the handshake so far. */
+    public long steered() {
+        return steered.get();
     }
 
     /** The loop that should serve I/O queue {@code qid}, or null (admin queue, no homes set). */
@@ -41,6 +40,16 @@ public final class LoopContexts {
 
     LoopContext get(EventLoop loop) {
         return byLoop.computeIfAbsent(loop, l -> new LoopContext(l, new Stats()));
+    }
+
+    /** The counters of {@code loop}'s thread (the ones its queues' {@code stats()} return). */
+    public Stats statsOf(EventLoop loop) {
+        return get(loop).stats;
+    }
+
+    /** Drops a loop that served only the start-up warm-up. */
+    void forget(EventLoop loop) {
+        byLoop.remove(loop);
     }
 
     public List<Stats> stats() {

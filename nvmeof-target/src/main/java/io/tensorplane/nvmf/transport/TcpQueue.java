@@ -2,141 +2,165 @@ package io.tensorplane.nvmf.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
-import io.tensorplane.engine.IoCompletion;
-import io.tensorplane.nvmf.admin.AdminCommands;
-import io.tensorplane.nvmf.fabrics.FabricsCommands;
-import io.tensorplane.nvmf.io.IoCommands;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.IovArray;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.tensorplane.engine.IoChannel;
+import io.tensorplane.nvmf.core.Dispatcher;
+import io.tensorplane.nvmf.core.QueuePair;
+import io.tensorplane.nvmf.core.QueueState;
+import io.tensorplane.nvmf.core.Request;
+import io.tensorplane.nvmf.core.RequestState;
+import io.tensorplane.nvmf.core.Stats;
+import io.tensorplane.nvmf.core.Status;
+import io.tensorplane.nvmf.core.Timer;
 import io.tensorplane.nvmf.pdu.CapsuleRespPdu;
+import io.tensorplane.nvmf.pdu.Crc32c;
 import io.tensorplane.nvmf.pdu.DataPdu;
-import io.tensorplane.nvmf.pdu.Digest;
+import io.tensorplane.nvmf.pdu.IcReqPdu;
 import io.tensorplane.nvmf.pdu.IcRespPdu;
 import io.tensorplane.nvmf.pdu.Pdu;
-import io.tensorplane.nvmf.pdu.PduListener;
 import io.tensorplane.nvmf.pdu.ProtocolException;
 import io.tensorplane.nvmf.pdu.R2TPdu;
 import io.tensorplane.nvmf.pdu.Sqe;
-import io.tensorplane.nvmf.pdu.Status;
 import io.tensorplane.nvmf.pdu.TermReqPdu;
 import io.tensorplane.nvmf.subsystem.Controller;
+import io.tensorplane.nvmf.subsystem.Namespace;
 import io.tensorplane.nvmf.subsystem.Registry;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One NVMe/TCP connection = one NVMe queue pair (admin or I/O). Receives PDUs from its
- * {@link QueueDecoder}, keeps the command slots, moves data (in-capsule, R2T/H2CData, C2HData)
- * and sends completions. Everything runs on the connection's event loop; engine I/O goes to that
- * loop's channel and completes through {@link #complete(long, int)}.
+ * One NVMe/TCP connection = one queue pair (admin or I/O): its command slots, its PDU encoders and its flushing.
+ * It receives PDUs from its {@link PduReceiver}, moves data (in-capsule, R2T/H2CData, C2HData), hands commands to the
+ * {@link Dispatcher} and writes what the command sets complete. Everything runs on the connection's event loop.
  */
-public final class TcpQueue implements PduListener, IoCompletion {
+final class TcpQueue implements PduListener, QueuePair {
     private static final Logger LOG = Logger.getLogger(TcpQueue.class.getName());
     private static final int SLACK = 8;
     private static final int OUT_CHUNK = 4096;
 
-    final Registry registry;
-    private final LoopContexts loops;
-    /** This thread's engine channels and counters; replaced once if the queue moves to its home loop. */
-    LoopContext loop;
+    private final Registry registry;
+    /** This thread's engine channels and counters. */
+    private final LoopContext loop;
     private final ChannelHandlerContext ctx;
     private final ByteBufAllocator alloc;
-    private final Digest txDigest = new Digest();
+    private final Digest dataDigest = new Digest();
+    private final Crc32c headerCrc = new Crc32c();
     private final String peer;
+    private final QueueState state;
 
-    boolean closed;
+    private final IcRespPdu.Encoder icResp = new IcRespPdu.Encoder();
+    private final CapsuleRespPdu.Encoder resp = new CapsuleRespPdu.Encoder();
+    private final R2TPdu.Encoder r2t = new R2TPdu.Encoder();
+    private final DataPdu.Encoder c2hData = new DataPdu.Encoder();
+    private final TermReqPdu.Encoder termReq = new TermReqPdu.Encoder();
+    /** A view of the buffer being encoded into (the aggregation buffer or a reply). */
+    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+
+    private boolean closed;
     boolean inRead;
     private boolean dirtyQueued;
-    /** Set by Connect when this I/O queue belongs on another loop; the move starts at the next flush. */
-    private EventLoop moveTo;
-    /** Between deregistration from the old loop and registration on the new one: nothing is flushed. */
-    private boolean moving;
-    private boolean icDone;
     private boolean hdgst;
     private boolean ddgst;
 
-    private Controller ctrl;
-    private int qid = -1;
-    private int sqSize;
-    private boolean sqhdDisabled;
-    private int sqhd;
-
-    private Request[] slots;
+    private TcpRequest[] slots;
     private int[] free;
     private int freeTop;
-    private Request inline;
-    private Request h2c;
+    private TcpRequest inline;
+    private TcpRequest h2c;
+    /** Small PDUs (responses, R2Ts) of the current batch, written and flushed together. */
     private ByteBuf out;
+    /** What this batch produced (replies, filled {@link #out} buffers), in order, for {@link #sendPending()}. */
+    private ByteBuf[] pending = new ByteBuf[16];
+    private int pendingCount;
+    /** io_uring: the socket, which a flush writes itself when Netty has nothing queued for it; null otherwise. */
+    private final FileDescriptor directFd;
 
     TcpQueue(Registry registry, LoopContexts loops, ChannelHandlerContext ctx) {
         this.registry = registry;
-        this.loops = loops;
         this.loop = loops.get(ctx.channel().eventLoop());
         this.ctx = ctx;
         this.alloc = ctx.alloc();
         this.peer = String.valueOf(ctx.channel().remoteAddress());
+        this.state = new QueueState(registry);
+        this.directFd = ctx.channel() instanceof IoUringSocketChannel ? ((UnixChannel) ctx.channel()).fd() : null;
         resize(4);
     }
 
-    // ---------------------------------------------------------------- accessors for the command layers
+    // ---------------------------------------------------------------- QueuePair: what the core sees
 
-    public Registry registry() {
-        return registry;
+    @Override
+    public QueueState state() {
+        return state;
     }
 
-    public Controller controller() {
-        return ctrl;
-    }
-
-    public int qid() {
-        return qid;
-    }
-
-    public boolean isConnected() {
-        return ctrl != null;
-    }
-
+    @Override
     public String peer() {
         return peer;
     }
 
-    public java.net.SocketAddress localAddress() {
+    @Override
+    public SocketAddress localAddress() {
         return ctx.channel().localAddress();
     }
 
-    public EventLoop eventLoop() {
+    /** The event loop serving this queue now. */
+    EventLoop eventLoop() {
         return ctx.channel().eventLoop();
     }
 
-    public boolean sqFlowControlDisabled() {
-        return sqhdDisabled;
+    @Override
+    public void connected(Controller c, int qid, int size, boolean disableSqFlow) {
+        state.connected(c, qid, size, disableSqFlow);
+        resize(size + SLACK);
     }
 
-    /** Binds this connection to a controller queue after a successful Fabrics Connect. */
-    public void connected(Controller c, int queueId, int sqsize1, boolean disableSqFlow) {
-        this.ctrl = c;
-        this.qid = queueId;
-        this.sqSize = sqsize1;
-        this.sqhdDisabled = disableSqFlow;
-        resize(sqsize1 + SLACK);
-        EventLoop home = loops.homeFor(queueId);
-        if (home != null && home != ctx.channel().eventLoop()) {
-            moveTo = home; // the Connect response is sent from the home loop
-        }
-    }
-
-    /** Closes the connection (controller teardown, keep-alive expiry). Safe from any thread. */
+    @Override
     public void close() {
         ctx.channel().close();
     }
 
-    void statsCommand() {
-        loop.stats.commands++;
+    @Override
+    public boolean isClosed() {
+        return closed;
     }
 
+    @Override
+    public void execute(Runnable task) {
+        ctx.channel().eventLoop().execute(task);
+    }
+
+    @Override
+    public Timer every(long periodMillis, Runnable task) {
+        ScheduledFuture<?> f = ctx.channel().eventLoop().scheduleAtFixedRate(task, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+        return () -> f.cancel(false);
+    }
+
+    @Override
+    public IoChannel channel(Namespace ns) {
+        return loop.channel(ns);
+    }
+
+    @Override
+    public void submitted(IoChannel ch) {
+        loop.afterSubmit(ch);
+    }
+
+    @Override
     public Stats stats() {
         return loop.stats;
     }
@@ -144,8 +168,8 @@ public final class TcpQueue implements PduListener, IoCompletion {
     // ---------------------------------------------------------------- slots
 
     private void resize(int n) {
-        Request[] old = slots;
-        slots = new Request[n];
+        TcpRequest[] old = slots;
+        slots = new TcpRequest[n];
         free = new int[n];
         freeTop = 0;
         int kept = old == null ? 0 : Math.min(old.length, n);
@@ -154,35 +178,32 @@ public final class TcpQueue implements PduListener, IoCompletion {
         }
         for (int i = n - 1; i >= 0; i--) {
             if (slots[i] == null) {
-                slots[i] = new Request(this, i);
+                slots[i] = new TcpRequest(this, i);
             }
-            if (slots[i].state == Request.FREE) {
+            if (slots[i].state() == RequestState.FREE) {
                 free[freeTop++] = i;
             }
         }
     }
 
-    private Request allocSlot() {
+    private TcpRequest allocSlot() {
         if (freeTop == 0) {
             throw new ProtocolException(TermReqPdu.FES_PDU_SEQ_ERR, 0,
                     "host exceeded the queue size (" + slots.length + " commands outstanding)");
         }
-        Request r = slots[free[--freeTop]];
-        r.state = Request.EXEC;
-        return r;
+        return slots[free[--freeTop]];
     }
 
-    void freeSlot(Request r) {
-        if (r.state == Request.FREE) {
+    private void freeSlot(TcpRequest r) {
+        if (r.state() == RequestState.FREE) {
             return;
         }
         releaseBuffers(r);
-        r.state = Request.FREE;
-        r.generation = (r.generation + 1) & 0xffff;
-        free[freeTop++] = r.index;
+        r.release();
+        free[freeTop++] = r.index();
     }
 
-    private static void releaseBuffers(Request r) {
+    private static void releaseBuffers(TcpRequest r) {
         if (r.data != null) {
             r.data.release();
             r.data = null;
@@ -196,77 +217,88 @@ public final class TcpQueue implements PduListener, IoCompletion {
     // ---------------------------------------------------------------- PduListener
 
     @Override
-    public int onIcReq(int hpda, int digest, int maxr2t) {
-        icDone = true;
-        int enabled = digest & (Pdu.HDR_DIGEST_ENABLE | Pdu.DATA_DIGEST_ENABLE);
+    public int onIcReq(IcReqPdu.Decoder ic) {
+        int enabled = ic.digest() & (Pdu.HDR_DIGEST_ENABLE | Pdu.DATA_DIGEST_ENABLE);
         hdgst = (enabled & Pdu.HDR_DIGEST_ENABLE) != 0;
         ddgst = (enabled & Pdu.DATA_DIGEST_ENABLE) != 0;
         ByteBuf b = outBuf(IcRespPdu.SIZE);
-        int start = b.writerIndex();
-        Pdu.writeHeader(b, Pdu.ICRESP, 0, IcRespPdu.SIZE, 0, IcRespPdu.SIZE);
-        b.writeShortLE(Pdu.PFV_1_0);
-        b.writeByte(0); // CPDA: no alignment
-        b.writeByte(enabled);
-        b.writeIntLE(registry.options().maxH2cData);
-        b.writeZero(IcRespPdu.SIZE - (b.writerIndex() - start));
+        int at = b.writerIndex();
+        int n = icResp.wrap(viewOf(b), at).pfv(Pdu.PFV_1_0).cpda(0).digest(enabled).maxdata(registry.options().maxH2cData).length();
+        b.writerIndex(at + n);
         requestFlush();
         return enabled;
     }
 
+    /** The handshake answered the ICReq before this queue took the connection over. */
+    void afterIcReq(boolean headerDigest, boolean dataDigest) {
+        hdgst = headerDigest;
+        ddgst = dataDigest;
+    }
+
     @Override
-    public ByteBuf onCapsule(ByteBuf in, int sqeIndex, int inlineLength) {
-        Request r = allocSlot();
-        r.parse(in, sqeIndex);
+    public ByteBuf onCapsule(Sqe.Decoder sqe, int inlineLength) {
+        TcpRequest r = allocSlot();
+        r.start(sqe);
+        r.digestError = false;
+        r.deferredStatus = 0;
         loop.stats.commands++;
         if (inlineLength > 0) {
-            if (r.sglType != Sqe.SGL_INCAPSULE || r.sglLength != inlineLength || r.sglAddr != 0) {
-                r.deferredStatus = r.sglType != Sqe.SGL_INCAPSULE ? Status.SGL_INVALID_TYPE | Status.DNR
-                        : r.sglAddr != 0 ? Status.SGL_INVALID_OFFSET | Status.DNR : Status.SGL_INVALID_DATA | Status.DNR;
-                r.state = Request.RECV_INLINE;
-                inline = r;
+            r.state(RequestState.RECEIVING);
+            inline = r;
+            if (r.sglType() != Sqe.SGL_INCAPSULE || r.sglLength() != inlineLength || r.sglAddress() != 0) {
+                r.deferredStatus = r.sglType() != Sqe.SGL_INCAPSULE ? Status.SGL_INVALID_TYPE | Status.DNR
+                        : r.sglAddress() != 0 ? Status.SGL_INVALID_OFFSET | Status.DNR : Status.SGL_INVALID_DATA | Status.DNR;
                 return null;
             }
             r.data = alloc.directBuffer(inlineLength);
             r.expected = inlineLength;
-            r.state = Request.RECV_INLINE;
-            inline = r;
             return r.data;
         }
-        if (hostToController(r) && r.sglLength != 0) {
+        if (Dispatcher.hostToController(r) && r.sglLength() != 0) {
             startHostTransfer(r);
         } else {
-            execute(r);
+            Dispatcher.execute(this, r);
         }
         return null;
     }
 
     @Override
     public void onCapsuleData(boolean digestOk) {
-        Request r = inline;
+        TcpRequest r = inline;
         inline = null;
-        r.state = Request.EXEC;
+        r.state(RequestState.EXECUTING);
         if (!digestOk) {
             loop.stats.errors++;
             r.complete(Status.TRANSIENT_TR_ERR);
         } else if (r.deferredStatus != 0) {
             r.complete(r.deferredStatus);
         } else {
-            execute(r);
+            attach(r);
+            Dispatcher.execute(this, r);
         }
     }
 
+    private static void attach(TcpRequest r) {
+        ByteBuf d = r.data;
+        r.attachData(d.memoryAddress() + d.readerIndex(), d.readableBytes());
+    }
+
     @Override
-    public ByteBuf onH2CData(int cccid, int ttag, int offset, int length, boolean last) {
-        Request r = ttag < slots.length ? slots[ttag] : null;
-        if (r == null || r.state != Request.AWAIT_H2C || r.cid != cccid) {
+    public ByteBuf onH2CData(DataPdu.Decoder pdu, boolean last) {
+        int ttag = pdu.ttag();
+        int offset = pdu.datao();
+        int length = pdu.datal();
+        TcpRequest r = ttag < slots.length ? slots[ttag] : null;
+        if (r == null || r.state() != RequestState.RECEIVING || r == inline || r.cid() != pdu.cccid()) {
             throw new ProtocolException(TermReqPdu.FES_INVALID_PDU_HDR, DataPdu.TTAG,
-                    "H2CData for no outstanding R2T (cccid " + cccid + ", ttag " + ttag + ")");
+                    "H2CData for no outstanding R2T (cccid " + pdu.cccid() + ", ttag " + ttag + ")");
         }
-        if (offset != r.data.writerIndex()) {
+        int received = r.data.writerIndex();
+        if (offset != r.transferred() + received) {
             throw new ProtocolException(TermReqPdu.FES_DATA_OUT_OF_RANGE, DataPdu.DATAO,
-                    "H2CData offset " + Integer.toUnsignedString(offset) + ", expected " + r.data.writerIndex());
+                    "H2CData offset " + Integer.toUnsignedString(offset) + ", expected " + (r.transferred() + received));
         }
-        if (length > r.expected - offset) {
+        if (length > r.expected - received) {
             throw new ProtocolException(TermReqPdu.FES_DATA_OUT_OF_RANGE, DataPdu.DATAL,
                     "H2CData of " + length + " bytes at " + offset + " exceeds the R2T length " + r.expected);
         }
@@ -276,18 +308,19 @@ public final class TcpQueue implements PduListener, IoCompletion {
 
     @Override
     public void onH2CDataDone(boolean digestOk) {
-        Request r = h2c;
+        TcpRequest r = h2c;
         h2c = null;
         if (!digestOk) {
             r.digestError = true;
             loop.stats.errors++;
         }
         if (r.data.writerIndex() == r.expected) {
-            r.state = Request.EXEC;
+            r.state(RequestState.EXECUTING);
             if (r.digestError) {
                 r.complete(Status.TRANSIENT_TR_ERR);
             } else {
-                execute(r);
+                attach(r);
+                Dispatcher.execute(this, r);
             }
         }
     }
@@ -302,113 +335,80 @@ public final class TcpQueue implements PduListener, IoCompletion {
     public void onFatal(int fes, int fei, String message) {
         loop.stats.termReqs++;
         LOG.warning(() -> "connection from " + peer + " terminated: " + message + " (" + TermReqPdu.fesName(fes) + ")");
-        writeOut();
+        sendPending();
         ByteBuf b = alloc.directBuffer(TermReqPdu.HLEN);
-        Pdu.writeHeader(b, Pdu.C2H_TERM, 0, TermReqPdu.HLEN, 0, TermReqPdu.HLEN);
-        b.writeShortLE(fes);
-        b.writeIntLE(fei);
-        b.writeZero(TermReqPdu.HLEN - b.writerIndex());
+        int n = termReq.wrap(viewOf(b), 0, true).fes(fes).fei(fei).length();
+        b.writerIndex(n);
         ctx.writeAndFlush(b).addListener(ChannelFutureListener.CLOSE);
     }
 
-    // ---------------------------------------------------------------- execution
+    // ---------------------------------------------------------------- host data through R2T
 
-    private static boolean hostToController(Request r) {
-        if (r.opcode == FabricsCommands.OPCODE) {
-            return (r.fctype() & 1) != 0;
+    /**
+     * Asks for the host data of a command through R2T: all of it, or its first piece when it is longer than the piece
+     * size (the core asks for the next pieces through {@link #requestData} as each one is written).
+     */
+    private void startHostTransfer(TcpRequest r) {
+        int pieceSize = registry.options().pieceSize;
+        int st = Dispatcher.admit(this, r, pieceSize);
+        if (st != 0) {
+            r.complete(st);
+            return;
         }
-        return (r.opcode & 1) != 0;
+        int piece = Integer.compareUnsigned(r.sglLength(), pieceSize) > 0 ? pieceSize : r.sglLength();
+        r.data = alloc.directBuffer(piece);
+        sendR2T(r, 0, piece);
     }
 
-    private void startHostTransfer(Request r) {
-        if (r.sglType != Sqe.SGL_TRANSPORT) {
-            r.complete(Status.SGL_INVALID_TYPE | Status.DNR);
+    @Override
+    public void requestData(Request req, int offset, int length) {
+        TcpRequest r = (TcpRequest) req;
+        if (closed) {
+            freeSlot(r);
             return;
         }
-        if (Integer.compareUnsigned(r.sglLength, registry.options().mdtsBytes()) > 0) {
-            r.complete(Status.INVALID_FIELD | Status.DNR);
-            return;
-        }
-        if (qid > 0 && ctrl != null) {
-            int st = IoCommands.precheck(ctrl, r);
-            if (st != 0) {
-                r.complete(st);
-                return;
-            }
-        }
-        r.data = alloc.directBuffer(r.sglLength);
-        r.expected = r.sglLength;
-        r.state = Request.AWAIT_H2C;
+        r.data.clear();
+        sendR2T(r, offset, length);
+    }
+
+    private void sendR2T(TcpRequest r, int offset, int length) {
+        r.expected = length;
+        r.state(RequestState.RECEIVING);
         loop.stats.r2ts++;
-        int hd = hdgst ? Pdu.DIGEST_LENGTH : 0;
-        ByteBuf b = outBuf(R2TPdu.HLEN + hd);
-        int start = b.writerIndex();
-        Pdu.writeHeader(b, Pdu.R2T, hdgst ? Pdu.F_HDGST : 0, R2TPdu.HLEN, 0, R2TPdu.HLEN + hd);
-        b.writeShortLE(r.cid);
-        b.writeShortLE(r.index);
-        b.writeIntLE(0);
-        b.writeIntLE(r.sglLength);
-        b.writeIntLE(0);
-        if (hdgst) {
-            b.writeIntLE(txDigest.compute(b, start, R2TPdu.HLEN));
-        }
+        ByteBuf b = outBuf(R2TPdu.HLEN + Pdu.DIGEST_LENGTH);
+        int at = b.writerIndex();
+        int n = r2t.wrap(viewOf(b), at, hdgst).cccid(r.cid()).ttag(r.index()).r2to(offset).r2tl(length).finish(headerCrc);
+        b.writerIndex(at + n);
         requestFlush();
     }
 
-    private void execute(Request r) {
-        try {
-            dispatch(r);
-        } catch (RuntimeException e) {
-            // A bug or an engine failure must cost one command, not the connection.
-            LOG.log(Level.SEVERE, "command 0x" + Integer.toHexString(r.opcode) + " on queue " + qid + " of " + peer + " failed", e);
-            if (r.state != Request.FREE) {
-                r.pendingOps = 0;
-                r.complete(Status.INTERNAL);
-            }
-        }
-    }
-
-    private void dispatch(Request r) {
-        if (r.opcode == FabricsCommands.OPCODE) {
-            FabricsCommands.execute(this, r);
-        } else if (ctrl == null) {
-            r.complete(Status.CMD_SEQ_ERROR | Status.DNR);
-        } else if (qid == 0) {
-            AdminCommands.execute(ctrl, r);
-        } else {
-            IoCommands.execute(ctrl, r);
-        }
-    }
-
-    /** Called after every engine submission of this queue. */
-    public void submitted(io.tensorplane.engine.IoChannel ch) {
-        loop.afterSubmit(ch);
-    }
+    // ---------------------------------------------------------------- engine completions
 
     @Override
     public void complete(long tag, int result) {
         int index = (int) (tag & 0xffff);
-        int gen = (int) (tag >>> 16);
         if (index >= slots.length) {
             return;
         }
-        Request r = slots[index];
-        if (r.generation != gen || r.state != Request.EXEC) {
+        TcpRequest r = slots[index];
+        if (!r.isCurrent(tag) || r.state() != RequestState.EXECUTING) {
             return;
         }
         if (closed) {
-            if (--r.pendingOps <= 0) {
+            if (r.engineDone(result)) {
                 freeSlot(r);
             }
             return;
         }
-        IoCommands.completed(r, result);
+        Dispatcher.completed(r, result);
     }
 
     // ---------------------------------------------------------------- responses
 
-    void complete(Request r, int status, long result) {
-        if (r.state == Request.FREE) {
+    @Override
+    public void complete(Request req, int status, long result) {
+        TcpRequest r = (TcpRequest) req;
+        if (r.state() == RequestState.FREE) {
             return;
         }
         if (closed) {
@@ -418,46 +418,39 @@ public final class TcpQueue implements PduListener, IoCompletion {
         if (status != 0) {
             loop.stats.errors++;
         }
-        writeResp(r.cid, status, result);
+        ByteBuf b = outBuf(CapsuleRespPdu.HLEN + Pdu.DIGEST_LENGTH);
+        int at = b.writerIndex();
+        b.writerIndex(at + writeResp(viewOf(b), at, r.cid(), status, result));
         freeSlot(r);
         requestFlush();
     }
 
-    private void writeResp(int cid, int status, long result) {
-        ByteBuf b = outBuf(CapsuleRespPdu.HLEN + Pdu.DIGEST_LENGTH);
-        writeRespTo(b, cid, status, result);
+    private int writeResp(MutableDirectBuffer b, int at, int cid, int status, long result) {
+        return resp.wrap(b, at, hdgst).result(result).sqHead(state.nextSqHead()).sqId(Math.max(state.qid(), 0))
+                .cid(cid).status(status).finish(headerCrc);
     }
 
-    private void writeRespTo(ByteBuf b, int cid, int status, long result) {
-        int start = b.writerIndex();
-        int hd = hdgst ? Pdu.DIGEST_LENGTH : 0;
-        Pdu.writeHeader(b, Pdu.RSP, hdgst ? Pdu.F_HDGST : 0, CapsuleRespPdu.HLEN, 0, CapsuleRespPdu.HLEN + hd);
-        b.writeLongLE(result);
-        if (sqhdDisabled) {
-            b.writeShortLE(0xffff);
-        } else {
-            sqhd = sqSize == 0 ? 0 : (sqhd + 1) % sqSize;
-            b.writeShortLE(sqhd);
-        }
-        b.writeShortLE(Math.max(qid, 0));
-        b.writeShortLE(cid);
-        b.writeShortLE(status << 1);
-        if (hdgst) {
-            b.writeIntLE(txDigest.compute(b, start, CapsuleRespPdu.HLEN));
-        }
-    }
-
-    ByteBuf allocReply(Request r, int dataLength) {
+    @Override
+    public MutableDirectBuffer reply(Request req, int dataLength) {
+        TcpRequest r = (TcpRequest) req;
         int hd = hdgst ? Pdu.DIGEST_LENGTH : 0;
         int capacity = DataPdu.HLEN + hd + dataLength + Pdu.DIGEST_LENGTH + CapsuleRespPdu.HLEN + Pdu.DIGEST_LENGTH;
         ByteBuf b = alloc.directBuffer(capacity);
         r.replyDataStart = DataPdu.HLEN + hd;
-        b.writerIndex(r.replyDataStart);
         r.reply = b;
-        return b;
+        r.replyView.wrap(b.memoryAddress() + r.replyDataStart, dataLength);
+        return r.replyView;
     }
 
-    void completeWithData(Request r, int dataLength) {
+    @Override
+    public long replyAddress(Request req) {
+        TcpRequest r = (TcpRequest) req;
+        return r.reply.memoryAddress() + r.replyDataStart;
+    }
+
+    @Override
+    public void completeWithData(Request req, int dataLength) {
+        TcpRequest r = (TcpRequest) req;
         if (closed) {
             freeSlot(r);
             return;
@@ -465,41 +458,74 @@ public final class TcpQueue implements PduListener, IoCompletion {
         ByteBuf b = r.reply;
         r.reply = null;
         int len = dataLength;
-        if (Integer.compareUnsigned(len, r.sglLength) > 0) {
-            len = r.sglLength;
+        int left = r.sglLength() - r.transferred();
+        if (Integer.compareUnsigned(len, left) > 0) {
+            len = left;
         }
         if (len == 0) {
             b.release();
             complete(r, Status.SUCCESS, 0);
             return;
         }
-        int hd = hdgst ? Pdu.DIGEST_LENGTH : 0;
-        int dd = ddgst ? Pdu.DIGEST_LENGTH : 0;
-        int pdo = DataPdu.HLEN + hd;
-        boolean success = sqhdDisabled;
-        int flags = Pdu.F_DATA_LAST | (success ? Pdu.F_DATA_SUCCESS : 0)
-                | (hdgst ? Pdu.F_HDGST : 0) | (ddgst ? Pdu.F_DDGST : 0);
-        b.writerIndex(0);
-        Pdu.writeHeader(b, Pdu.C2H_DATA, flags, DataPdu.HLEN, pdo, pdo + len + dd);
-        b.writeShortLE(r.cid);
-        b.writeShortLE(0);
-        b.writeIntLE(0);
-        b.writeIntLE(len);
-        b.writeIntLE(0);
-        if (hdgst) {
-            b.writeIntLE(txDigest.compute(b, 0, DataPdu.HLEN));
-        }
-        b.writerIndex(pdo + len);
-        if (ddgst) {
-            b.writeIntLE(txDigest.compute(b, pdo, len));
-        }
+        boolean success = state.sqFlowControlDisabled();
+        MutableDirectBuffer v = viewOf(b);
+        int end = c2hData(r, b, v, len, Pdu.F_DATA_LAST | (success ? Pdu.F_DATA_SUCCESS : 0));
         if (!success) {
-            writeRespTo(b, r.cid, Status.SUCCESS, 0);
+            end += writeResp(v, end, r.cid(), Status.SUCCESS, 0);
         }
+        b.writerIndex(end);
         writeOut();
-        ctx.write(b, ctx.voidPromise());
+        send(b);
         freeSlot(r);
         requestFlush();
+    }
+
+    /** Writes the C2HData header (and data digest) of {@code len} reply bytes at offset {@code transferred()}. */
+    private int c2hData(TcpRequest r, ByteBuf b, MutableDirectBuffer v, int len, int flags) {
+        c2hData.wrap(v, 0, Pdu.C2H_DATA, flags, hdgst, ddgst, len).cccid(r.cid()).ttag(0).datao(r.transferred())
+                .finish(headerCrc);
+        int pdo = c2hData.dataOffset();
+        int end = pdo + len;
+        if (ddgst) {
+            v.putInt(end, dataDigest.compute(b, pdo, len), java.nio.ByteOrder.LITTLE_ENDIAN);
+            end += Pdu.DIGEST_LENGTH;
+        }
+        return end;
+    }
+
+    /**
+     * A piece of a long read: written and flushed at once, and the next piece is read only once this one has left for
+     * the socket, so a slow host holds back the engine instead of filling the outbound buffer.
+     */
+    @Override
+    public void sendData(Request req, int length) {
+        TcpRequest r = (TcpRequest) req;
+        if (closed) {
+            freeSlot(r);
+            return;
+        }
+        ByteBuf b = r.reply;
+        r.reply = null;
+        b.writerIndex(c2hData(r, b, viewOf(b), length, 0));
+        r.state(RequestState.SENDING);
+        long tag = r.tag();
+        sendPending();
+        ctx.writeAndFlush(b).addListener(f -> {
+            if (!r.isCurrent(tag) || r.state() != RequestState.SENDING) {
+                return;
+            }
+            if (!f.isSuccess() || closed) {
+                freeSlot(r);
+            } else {
+                Dispatcher.dataSent(r);
+            }
+        });
+    }
+
+    /** Points the encoders' view at {@code b}'s memory (no copy, no allocation). */
+    private MutableDirectBuffer viewOf(ByteBuf b) {
+        view.wrap(b.memoryAddress(), b.capacity());
+        return view;
     }
 
     private ByteBuf outBuf(int need) {
@@ -520,7 +546,7 @@ public final class TcpQueue implements PduListener, IoCompletion {
         if (b != null) {
             out = null;
             if (b.isReadable()) {
-                ctx.write(b, ctx.voidPromise());
+                send(b);
             } else {
                 b.release();
             }
@@ -540,55 +566,76 @@ public final class TcpQueue implements PduListener, IoCompletion {
         if (closed) {
             return;
         }
-        writeOut();
-        if (moving) {
-            return; // flushed by the home loop once the channel is registered there
+        sendPending();
+    }
+
+    /** Queues {@code b} (a reply or a batch of small PDUs) for the next flush. */
+    private void send(ByteBuf b) {
+        if (pendingCount == pending.length) {
+            pending = Arrays.copyOf(pending, pending.length * 2);
         }
-        if (moveTo != null) {
-            moveToHome();
-            return;
-        }
-        ctx.flush();
+        pending[pendingCount++] = b;
     }
 
     /**
-     * Moves the connection to its home loop right after its Connect, when no command is in flight
-     * (the host sends nothing until the Connect response, which waits unflushed in the channel's
-     * outbound buffer). Netty deregisters the channel from this loop and registers it on the home
-     * loop; {@link #registeredOn} then runs there and flushes.
+     * Writes and flushes everything produced so far, in order. On io_uring, when Netty has nothing queued for the
+     * socket, with one {@code writev} from the loop: Netty 4.2.18's io_uring channel would submit a send, allocating
+     * the operation's object ({@code IoUringIoOps}), and enter the ring once more to reap its completion. What the
+     * socket does not take goes to Netty, which sends it when the socket has room again; from then on everything
+     * goes through Netty until its queue is empty, so the order on the wire stays the order produced.
      */
-    private void moveToHome() {
-        EventLoop to = moveTo;
-        moveTo = null;
-        moving = true;
-        Channel ch = ctx.channel();
-        ch.deregister().addListener(f -> {
-            if (!f.isSuccess()) {
-                LOG.log(Level.WARNING, "connection " + peer + ": cannot leave its event loop", f.cause());
-                ch.close();
-                return;
-            }
-            to.register(ch).addListener(g -> {
-                if (!g.isSuccess()) {
-                    LOG.log(Level.WARNING, "connection " + peer + ": cannot join its home event loop", g.cause());
-                    ch.close();
-                }
-            });
-        });
-    }
-
-    /** The channel is registered on {@code home}'s loop (called on that loop). */
-    void registeredOn(LoopContext home) {
-        if (!moving) {
+    private void sendPending() {
+        writeOut();
+        if (pendingCount == 0) {
             return;
         }
-        moving = false;
-        loop = home;
-        loops.moved();
-        if (!closed) {
-            writeOut();
-            ctx.flush();
+        int from = 0;
+        if (directFd != null && nothingQueuedInNetty()) {
+            from = sendDirect();
+            if (from == pendingCount) {
+                pendingCount = 0;
+                return;
+            }
         }
+        for (int i = from; i < pendingCount; i++) {
+            ctx.write(pending[i], ctx.voidPromise());
+            pending[i] = null;
+        }
+        pendingCount = 0;
+        ctx.flush();
+    }
+
+    private boolean nothingQueuedInNetty() {
+        // A write Netty has submitted stays in the outbound buffer until its completion: none in flight when empty.
+        ChannelOutboundBuffer ob = ctx.channel().unsafe().outboundBuffer();
+        return ob != null && ob.totalPendingWriteBytes() == 0;
+    }
+
+    /** One writev of the pending buffers; returns how many went out whole (the next one may be cut, its rest kept). */
+    private int sendDirect() {
+        IovArray iov = loop.iov();
+        int n = 0;
+        while (n < pendingCount && iov.add(pending[n], pending[n].readerIndex(), pending[n].readableBytes())) {
+            n++;
+        }
+        long written;
+        try {
+            written = directFd.writevAddresses(iov.memoryAddress(0), iov.count());
+        } catch (IOException e) {
+            return 0; // Netty's write meets the same error and closes the connection
+        }
+        loop.stats.directSends++;
+        int done = 0;
+        while (done < n && written >= pending[done].readableBytes()) {
+            written -= pending[done].readableBytes();
+            pending[done].release();
+            pending[done] = null;
+            done++;
+        }
+        if (done < pendingCount && written > 0) {
+            pending[done].skipBytes((int) written);
+        }
+        return done;
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -602,11 +649,16 @@ public final class TcpQueue implements PduListener, IoCompletion {
             out.release();
             out = null;
         }
-        for (Request r : slots) {
-            if (r.state == Request.FREE) {
+        for (int i = 0; i < pendingCount; i++) {
+            pending[i].release();
+            pending[i] = null;
+        }
+        pendingCount = 0;
+        for (TcpRequest r : slots) {
+            if (r.state() == RequestState.FREE) {
                 continue;
             }
-            if (r.state == Request.EXEC && r.pendingOps > 0) {
+            if (r.state() == RequestState.EXECUTING && r.pendingOps() > 0) {
                 // The engine still owns this buffer: free the slot when it completes.
                 continue;
             }
@@ -614,8 +666,9 @@ public final class TcpQueue implements PduListener, IoCompletion {
         }
         inline = null;
         h2c = null;
-        if (ctrl != null) {
-            ctrl.queueClosed(this);
+        Controller c = state.controller();
+        if (c != null) {
+            c.queueClosed(this);
         }
     }
 
@@ -626,9 +679,5 @@ public final class TcpQueue implements PduListener, IoCompletion {
             LOG.log(Level.WARNING, "connection " + peer + " failed", t);
         }
         ctx.channel().close();
-    }
-
-    boolean icDone() {
-        return icDone;
     }
 }

@@ -1,10 +1,11 @@
 package io.tensorplane.nvmf.transport;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -20,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * The Netty server: one boss loop, N worker loops (optionally pinned one per CPU), a
- * {@link QueueDecoder} per accepted connection. Accepted connections are spread round-robin; an I/O
- * queue then moves to its home loop at Connect (see {@link LoopContexts}).
+ * The Netty server: one accepting loop, N worker loops (optionally pinned one per CPU). Each accepted connection goes
+ * through a {@link Handshake} on the accepting loop, which answers its ICReq and reads its Connect to register it on
+ * the loop of its queue (see {@link LoopContexts}); admin and discovery queues are spread round-robin.
  */
 public final class TcpServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TcpServer.class.getName());
@@ -48,12 +49,7 @@ public final class TcpServer implements AutoCloseable {
         for (EventExecutor e : workers) {
             ordered.add((EventLoop) e);
         }
-        if (transport.canMove()) {
-            loops.homes(ordered);
-        } else if (n > 1) {
-            LOG.warning("nvmf: with " + transport.name() + " a connection stays on the event loop that accepted it,"
-                    + " not the one of its queue's CPU (higher latency at low queue depth)");
-        }
+        loops.homes(ordered);
         String pinned = cpus.length == 0 ? "" : pin(ordered, cpus);
         registry.ioStats(() -> new long[] {
             loops.sum(s -> s.reads), loops.sum(s -> s.writes), loops.sum(s -> s.readBytes), loops.sum(s -> s.writeBytes)});
@@ -86,6 +82,11 @@ public final class TcpServer implements AutoCloseable {
         return " on CPUs " + list + " (pinning failed for " + failed + ")";
     }
 
+    /** One in-process session through the receive and reply path, before the target is announced ({@link WarmUp}). */
+    public void warmUp() {
+        WarmUp.run(registry, loops);
+    }
+
     public LoopContexts loops() {
         return loops;
     }
@@ -96,24 +97,47 @@ public final class TcpServer implements AutoCloseable {
 
     /** Binds a listener; returns the bound address (port 0 picks a free port). */
     public InetSocketAddress listen(InetSocketAddress address) throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 256)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("nvme-tcp", new QueueDecoder(registry, loops));
-                    }
-                });
-        Channel ch = b.bind(address).sync().channel();
+        ServerChannel ch;
+        try {
+            ch = transport.serverChannel().getConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create a " + transport.name() + " server channel", e);
+        }
+        ch.config().setOption(ChannelOption.SO_BACKLOG, 256);
+        ch.config().setOption(ChannelOption.SO_REUSEADDR, true);
+        ch.pipeline().addLast("accept", new Acceptor());
+        boss.register(ch).sync();
+        try {
+            ch.bind(address).sync();
+        } catch (RuntimeException | InterruptedException e) {
+            ch.close();
+            throw e;
+        }
         synchronized (listeners) {
             listeners.add(ch);
         }
         return (InetSocketAddress) ch.localAddress();
+    }
+
+    /** Takes each accepted connection into its handshake, on the accepting loop. */
+    private final class Acceptor extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            try {
+                child.config().setOption(ChannelOption.TCP_NODELAY, true);
+                child.config().setAllocator(PooledByteBufAllocator.DEFAULT);
+                Handshake.start(child, ctx.channel().eventLoop(), registry, loops, workers);
+            } catch (RuntimeException e) {
+                LOG.warning("nvmf: cannot take connection " + child.remoteAddress() + ": " + e);
+                child.unsafe().closeForcibly();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.warning("nvmf: accepting on " + ctx.channel().localAddress() + ": " + cause);
+        }
     }
 
     @Override

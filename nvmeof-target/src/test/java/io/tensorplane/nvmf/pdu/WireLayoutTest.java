@@ -3,6 +3,7 @@ package io.tensorplane.nvmf.pdu;
 import io.tensorplane.nvmf.admin.IdentifyController;
 import io.tensorplane.nvmf.admin.IdentifyNamespace;
 import io.tensorplane.nvmf.admin.LogPages;
+import io.tensorplane.nvmf.core.Status;
 import io.tensorplane.nvmf.discovery.DiscoveryLogPage;
 import io.tensorplane.nvmf.fabrics.ConnectCommand;
 import io.tensorplane.nvmf.fabrics.ConnectData;

@@ -1,26 +1,43 @@
-package io.tensorplane.nvmf.pdu;
+package io.tensorplane.nvmf.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.tensorplane.nvmf.pdu.CapsuleCmdPdu;
+import io.tensorplane.nvmf.pdu.Crc32c;
+import io.tensorplane.nvmf.pdu.DataPdu;
+import io.tensorplane.nvmf.pdu.IcReqPdu;
+import io.tensorplane.nvmf.pdu.Pdu;
+import io.tensorplane.nvmf.pdu.ProtocolException;
+import io.tensorplane.nvmf.pdu.TermReqPdu;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.List;
 
 /**
  * The NVMe/TCP receive state machine: common header, PDU header (+ header digest), padding, data
- * (+ data digest). Data bytes are copied straight from the socket buffer into the destination the
- * listener provides (a command's data buffer), so large writes are not accumulated first.
+ * (+ data digest). Each header is copied into a small array and read through the codec's flyweight
+ * decoders (the same ones the test host uses). Data bytes are copied straight from the socket buffer
+ * into the destination the listener provides (a command's data buffer), so large writes are not
+ * accumulated first.
  *
  * <p>Every malformed, out-of-order or oversized PDU ends in {@link PduListener#onFatal}; after that
  * all input is dropped. The decoder never throws to the pipeline for bad input.
  */
-public class PduDecoder extends ByteToMessageDecoder {
+class PduReceiver extends ByteToMessageDecoder {
     private enum State { COMMON, HEADER, PAD, DATA, DDGST, FAILED }
 
     private PduListener listener;
     private final int maxInline;
     private final int maxH2cData;
     private final Digest digest = new Digest();
+    private final Crc32c headerCrc = new Crc32c();
+    private final byte[] header = new byte[Pdu.MAX_HEADER];
+    private final UnsafeBuffer headerView = new UnsafeBuffer(header);
+    private final IcReqPdu.Decoder icreq = new IcReqPdu.Decoder();
+    private final CapsuleCmdPdu.Decoder capsule = new CapsuleCmdPdu.Decoder();
+    private final DataPdu.Decoder h2cData = new DataPdu.Decoder();
+    private final TermReqPdu.Decoder term = new TermReqPdu.Decoder();
 
     private State state = State.COMMON;
     private boolean icDone;
@@ -40,14 +57,14 @@ public class PduDecoder extends ByteToMessageDecoder {
      * @param maxInline  the largest in-capsule data accepted (IOCCSZ * 16 - 64)
      * @param maxH2cData the MAXH2CDATA announced in the ICResp
      */
-    public PduDecoder(PduListener listener, int maxInline, int maxH2cData) {
+    PduReceiver(PduListener listener, int maxInline, int maxH2cData) {
         this.listener = listener;
         this.maxInline = maxInline;
         this.maxH2cData = maxH2cData;
     }
 
     /** For subclasses that create their listener once the channel is known. */
-    protected PduDecoder(int maxInline, int maxH2cData) {
+    protected PduReceiver(int maxInline, int maxH2cData) {
         this(null, maxInline, maxH2cData);
     }
 
@@ -55,12 +72,19 @@ public class PduDecoder extends ByteToMessageDecoder {
         this.listener = l;
     }
 
-    public boolean headerDigest() {
+    boolean headerDigest() {
         return hdgst;
     }
 
-    public boolean dataDigest() {
+    boolean dataDigest() {
         return ddgst;
+    }
+
+    /** The ICReq was answered before this receiver took the connection over: start after it, with these digests. */
+    final void afterIcReq(boolean headerDigest, boolean dataDigest) {
+        icDone = true;
+        hdgst = headerDigest;
+        ddgst = dataDigest;
     }
 
     @Override
@@ -79,7 +103,8 @@ public class PduDecoder extends ByteToMessageDecoder {
                     if (in.readableBytes() < Pdu.COMMON_HEADER_SIZE) {
                         return;
                     }
-                    checkCommonHeader(in, in.readerIndex());
+                    in.getBytes(in.readerIndex(), header, 0, Pdu.COMMON_HEADER_SIZE);
+                    checkCommonHeader();
                     state = State.HEADER;
                     break;
                 case HEADER: {
@@ -88,8 +113,9 @@ public class PduDecoder extends ByteToMessageDecoder {
                         return;
                     }
                     int start = in.readerIndex();
+                    in.getBytes(start, header, 0, hlen + hd);
                     if (hd != 0) {
-                        int expected = digest.compute(in, start, hlen);
+                        int expected = headerCrc.compute(headerView, 0, hlen);
                         int got = in.getIntLE(start + hlen);
                         if (expected != got) {
                             throw new ProtocolException(TermReqPdu.FES_HDR_DIGEST_ERR, 0,
@@ -97,7 +123,7 @@ public class PduDecoder extends ByteToMessageDecoder {
                                             Pdu.typeName(type), got, expected));
                         }
                     }
-                    dispatchHeader(in, start);
+                    dispatchHeader();
                     if (state == State.FAILED) {
                         return;
                     }
@@ -191,12 +217,12 @@ public class PduDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void checkCommonHeader(ByteBuf in, int at) {
-        type = in.getUnsignedByte(at + Pdu.TYPE);
-        flags = in.getUnsignedByte(at + Pdu.FLAGS);
-        hlen = in.getUnsignedByte(at + Pdu.HLEN);
-        pdo = in.getUnsignedByte(at + Pdu.PDO);
-        long plenU = in.getUnsignedIntLE(at + Pdu.PLEN);
+    private void checkCommonHeader() {
+        type = Pdu.type(headerView, 0);
+        flags = Pdu.flags(headerView, 0);
+        hlen = Pdu.hlen(headerView, 0);
+        pdo = Pdu.pdo(headerView, 0);
+        long plenU = Pdu.plen(headerView, 0);
         dataLength = 0;
         if (!icDone && type != Pdu.ICREQ && type != Pdu.H2C_TERM) {
             throw new ProtocolException(TermReqPdu.FES_PDU_SEQ_ERR, Pdu.TYPE,
@@ -283,40 +309,44 @@ public class PduDecoder extends ByteToMessageDecoder {
         return new ProtocolException(TermReqPdu.FES_INVALID_PDU_HDR, field, message);
     }
 
-    private void dispatchHeader(ByteBuf in, int at) {
+    /** Checks an ICReq's fields (after its common header was checked). */
+    static void checkIcReq(IcReqPdu.Decoder ic) {
+        int pfv = ic.pfv();
+        if (pfv != Pdu.PFV_1_0) {
+            throw new ProtocolException(TermReqPdu.FES_UNSUPPORTED_PARAM, IcReqPdu.PFV,
+                    "unsupported PDU format version " + pfv);
+        }
+        int hpda = ic.hpda();
+        if (hpda > 31) {
+            throw new ProtocolException(TermReqPdu.FES_INVALID_PDU_HDR, IcReqPdu.HPDA, "HPDA " + hpda);
+        }
+    }
+
+    private void dispatchHeader() {
         switch (type) {
             case Pdu.ICREQ: {
-                int pfv = in.getUnsignedShortLE(at + IcReqPdu.PFV);
-                if (pfv != Pdu.PFV_1_0) {
-                    throw new ProtocolException(TermReqPdu.FES_UNSUPPORTED_PARAM, IcReqPdu.PFV,
-                            "unsupported PDU format version " + pfv);
-                }
-                int hpda = in.getUnsignedByte(at + IcReqPdu.HPDA);
-                if (hpda > 31) {
-                    throw new ProtocolException(TermReqPdu.FES_INVALID_PDU_HDR, IcReqPdu.HPDA, "HPDA " + hpda);
-                }
-                int want = in.getUnsignedByte(at + IcReqPdu.DIGEST);
-                int maxr2t = in.getIntLE(at + IcReqPdu.MAXR2T);
-                int enabled = listener.onIcReq(hpda, want, maxr2t);
+                icreq.wrap(headerView, 0);
+                checkIcReq(icreq);
+                int enabled = listener.onIcReq(icreq);
                 hdgst = (enabled & Pdu.HDR_DIGEST_ENABLE) != 0;
                 ddgst = (enabled & Pdu.DATA_DIGEST_ENABLE) != 0;
                 icDone = true;
                 return;
             }
             case Pdu.H2C_TERM:
-                listener.onTermReq(in.getUnsignedShortLE(at + TermReqPdu.FES));
+                listener.onTermReq(term.wrap(headerView, 0).fes());
                 return;
             case Pdu.CMD:
-                dest = listener.onCapsule(in, at + CapsuleCmdPdu.SQE, dataLength);
+                dest = listener.onCapsule(capsule.wrap(headerView, 0).sqe(), dataLength);
                 return;
             case Pdu.H2C_DATA: {
-                int datal = in.getIntLE(at + DataPdu.DATAL);
+                h2cData.wrap(headerView, 0);
+                int datal = h2cData.datal();
                 if (datal != dataLength) {
                     throw new ProtocolException(TermReqPdu.FES_INVALID_PDU_HDR, DataPdu.DATAL,
                             "H2CData DATAL " + Integer.toUnsignedString(datal) + " but the PDU carries " + dataLength);
                 }
-                dest = listener.onH2CData(in.getUnsignedShortLE(at + DataPdu.CCCID), in.getUnsignedShortLE(at + DataPdu.TTAG),
-                        in.getIntLE(at + DataPdu.DATAO), datal, (flags & Pdu.F_DATA_LAST) != 0);
+                dest = listener.onH2CData(h2cData, (flags & Pdu.F_DATA_LAST) != 0);
                 return;
             }
             default:

@@ -1,10 +1,16 @@
-package io.tensorplane.nvmf.pdu;
+package io.tensorplane.nvmf.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.tensorplane.nvmf.LeakCheck;
-import io.tensorplane.nvmf.tool.NvmeTcpClient;
+import io.tensorplane.nvmf.NvmeTcpClient;
+import io.tensorplane.nvmf.pdu.DataPdu;
+import io.tensorplane.nvmf.pdu.IcReqPdu;
+import io.tensorplane.nvmf.pdu.Pdu;
+import io.tensorplane.nvmf.pdu.ProtocolException;
+import io.tensorplane.nvmf.pdu.Sqe;
+import io.tensorplane.nvmf.pdu.TermReqPdu;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The decoder alone, in an EmbeddedChannel, with a recording listener: framing, digests, fragmentation. */
-class PduDecoderTest {
+/** The receive state machine alone, in an EmbeddedChannel, with a recording listener: framing, digests, fragmentation. */
+class PduReceiverTest {
     @BeforeAll
     static void leaks() {
         LeakCheck.install();
@@ -36,14 +42,14 @@ class PduDecoderTest {
         int digests = 3;
 
         @Override
-        public int onIcReq(int hpda, int digest, int maxr2t) {
-            events.add("icreq " + digest);
-            return digest & digests;
+        public int onIcReq(IcReqPdu.Decoder ic) {
+            events.add("icreq " + ic.digest());
+            return ic.digest() & digests;
         }
 
         @Override
-        public ByteBuf onCapsule(ByteBuf in, int sqeIndex, int inlineLength) {
-            events.add("cmd op=" + in.getUnsignedByte(sqeIndex) + " inline=" + inlineLength);
+        public ByteBuf onCapsule(Sqe.Decoder sqe, int inlineLength) {
+            events.add("cmd op=" + sqe.opcode() + " inline=" + inlineLength);
             return inlineLength > 0 ? sink : null;
         }
 
@@ -53,8 +59,8 @@ class PduDecoderTest {
         }
 
         @Override
-        public ByteBuf onH2CData(int cccid, int ttag, int offset, int length, boolean last) {
-            events.add("h2c " + cccid + "/" + ttag + " @" + offset + "+" + length + (last ? " last" : ""));
+        public ByteBuf onH2CData(DataPdu.Decoder h2c, boolean last) {
+            events.add("h2c " + h2c.cccid() + "/" + h2c.ttag() + " @" + h2c.datao() + "+" + h2c.datal() + (last ? " last" : ""));
             return sink;
         }
 
@@ -101,13 +107,13 @@ class PduDecoderTest {
     }
 
     private static List<String> feed(Recorder r, int chunk, byte[]... pdus) {
-        EmbeddedChannel ch = new EmbeddedChannel(new PduDecoder(r, 8192, 131072));
+        EmbeddedChannel ch = new EmbeddedChannel(new PduReceiver(r, 8192, 131072));
         for (byte[] p : pdus) {
             for (int i = 0; i < p.length; i += chunk) {
                 ch.writeInbound(Unpooled.copiedBuffer(p, i, Math.min(chunk, p.length - i)));
             }
         }
-        assertFalse(ch.finish(), "the decoder emits no messages");
+        assertFalse(ch.finish(), "the receiver emits no messages");
         return r.events;
     }
 
@@ -172,7 +178,7 @@ class PduDecoderTest {
     void listenerExceptionBecomesFatal() {
         Recorder r = new Recorder() {
             @Override
-            public ByteBuf onCapsule(ByteBuf in, int sqeIndex, int inlineLength) {
+            public ByteBuf onCapsule(Sqe.Decoder sqe, int inlineLength) {
                 throw new ProtocolException(TermReqPdu.FES_PDU_SEQ_ERR, 0, "test");
             }
         };

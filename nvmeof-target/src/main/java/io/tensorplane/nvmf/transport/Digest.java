@@ -1,14 +1,14 @@
-package io.tensorplane.nvmf.pdu;
+package io.tensorplane.nvmf.transport;
 
 import io.netty.buffer.ByteBuf;
 
 import java.util.zip.CRC32C;
 
 /**
- * CRC32C header and data digests over Netty buffers, without copying: a buffer backed by one NIO
+ * CRC32C data digests over Netty buffers, without copying: a buffer backed by one NIO
  * buffer is digested through its internal (cached) NIO view. The digest goes on the wire little endian.
  */
-public final class Digest {
+final class Digest {
     private final CRC32C crc = new CRC32C();
 
     public void reset() {

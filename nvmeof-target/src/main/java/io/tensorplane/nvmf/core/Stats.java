@@ -1,4 +1,4 @@
-package io.tensorplane.nvmf.transport;
+package io.tensorplane.nvmf.core;
 
 /**
  * Plain per-event-loop counters, written only by their loop thread and summed by the metrics
@@ -16,5 +16,7 @@ public final class Stats {
     public long r2ts;
     /** Runs of the loop's engine poll (submissions pushed, completions reaped): a spinning loop runs it endlessly. */
     public long enginePolls;
+    /** Flushes written by the loop itself with one writev (io_uring), not through Netty's channel. */
+    public long directSends;
     long p11, p12, p13, p14, p15, p16, p17, p18;
 }

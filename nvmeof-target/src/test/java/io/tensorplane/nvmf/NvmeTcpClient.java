@@ -1,8 +1,10 @@
-package io.tensorplane.nvmf.tool;
+package io.tensorplane.nvmf;
 
 import io.tensorplane.nvmf.fabrics.ConnectData;
 import io.tensorplane.nvmf.fabrics.FabricsCommands;
 import io.tensorplane.nvmf.pdu.CapsuleCmdPdu;
+import io.tensorplane.nvmf.pdu.CapsuleRespPdu;
+import io.tensorplane.nvmf.pdu.Crc32c;
 import io.tensorplane.nvmf.pdu.DataPdu;
 import io.tensorplane.nvmf.pdu.IcReqPdu;
 import io.tensorplane.nvmf.pdu.IcRespPdu;
@@ -10,6 +12,7 @@ import io.tensorplane.nvmf.pdu.Pdu;
 import io.tensorplane.nvmf.pdu.R2TPdu;
 import io.tensorplane.nvmf.pdu.Sqe;
 import io.tensorplane.nvmf.pdu.TermReqPdu;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -21,16 +24,23 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32C;
 
 /**
- * A minimal blocking NVMe/TCP host: one command at a time, for tests, the fuzzer and the
- * {@code nvmf probe} tool (a host that connects and then goes silent). Not a data path.
+ * A minimal blocking NVMe/TCP host for the tests and the fuzzer: one command at a time, every PDU written and read
+ * through the same codec (the flyweight encoders and decoders of {@code io.tensorplane.nvmf.pdu}) as the target.
+ * Not a data path.
  */
 public final class NvmeTcpClient implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
+    private final Crc32c crc = new Crc32c();
+    private final CapsuleCmdPdu.Encoder capsule = new CapsuleCmdPdu.Encoder();
+    private final DataPdu.Encoder h2c = new DataPdu.Encoder();
+    private final CapsuleRespPdu.Decoder resp = new CapsuleRespPdu.Decoder();
+    private final DataPdu.Decoder c2h = new DataPdu.Decoder();
+    private final R2TPdu.Decoder r2t = new R2TPdu.Decoder();
+    private final TermReqPdu.Decoder term = new TermReqPdu.Decoder();
     private boolean hdgst;
     private boolean ddgst;
     private int maxH2cData;
@@ -85,22 +95,19 @@ public final class NvmeTcpClient implements AutoCloseable {
 
     /** ICReq/ICResp; returns the digests the controller enabled. */
     public int initialize(boolean headerDigest, boolean dataDigest) throws IOException {
-        ByteBuffer b = le(IcReqPdu.SIZE);
-        header(b, Pdu.ICREQ, 0, IcReqPdu.SIZE, 0, IcReqPdu.SIZE);
-        b.putShort(IcReqPdu.PFV, (short) 0);
-        b.put(IcReqPdu.HPDA, (byte) 0);
-        b.put(IcReqPdu.DIGEST, (byte) ((headerDigest ? Pdu.HDR_DIGEST_ENABLE : 0) | (dataDigest ? Pdu.DATA_DIGEST_ENABLE : 0)));
-        b.putInt(IcReqPdu.MAXR2T, 0);
-        send(b.array());
-        byte[] h = readExactly(8);
-        if (h[0] != Pdu.ICRESP) {
-            throw new IOException("expected ICResp, got " + Pdu.typeName(h[0]));
+        UnsafeBuffer b = new UnsafeBuffer(new byte[IcReqPdu.SIZE]);
+        new IcReqPdu.Encoder().wrap(b, 0).pfv(Pdu.PFV_1_0).hpda(0).maxr2t(0)
+                .digest((headerDigest ? Pdu.HDR_DIGEST_ENABLE : 0) | (dataDigest ? Pdu.DATA_DIGEST_ENABLE : 0));
+        send(b.byteArray());
+        byte[] p = readPdu();
+        if (p[0] != Pdu.ICRESP) {
+            throw new IOException("expected ICResp, got " + Pdu.typeName(p[0]));
         }
-        ByteBuffer r = ByteBuffer.wrap(concat(h, readExactly(IcRespPdu.SIZE - 8))).order(ByteOrder.LITTLE_ENDIAN);
-        int digest = r.get(IcRespPdu.DIGEST);
+        IcRespPdu.Decoder r = new IcRespPdu.Decoder().wrap(new UnsafeBuffer(p), 0);
+        int digest = r.digest();
         hdgst = (digest & Pdu.HDR_DIGEST_ENABLE) != 0;
         ddgst = (digest & Pdu.DATA_DIGEST_ENABLE) != 0;
-        maxH2cData = r.getInt(IcRespPdu.MAXDATA);
+        maxH2cData = r.maxdata();
         return digest;
     }
 
@@ -196,79 +203,75 @@ public final class NvmeTcpClient implements AutoCloseable {
         return await(id, inline ? null : hostData);
     }
 
-    /** Builds a CapsuleCmd PDU with the negotiated digests. */
+    /** Builds a CapsuleCmd PDU with the negotiated digests, through the codec's encoder. */
     public byte[] capsule(byte[] sqe, byte[] data) {
-        int hd = hdgst ? 4 : 0;
-        int dd = ddgst && data != null ? 4 : 0;
-        int pdo = data == null ? 0 : CapsuleCmdPdu.HLEN + hd;
-        int plen = CapsuleCmdPdu.HLEN + hd + (data == null ? 0 : data.length + dd);
-        ByteBuffer b = le(plen);
-        header(b, Pdu.CMD, (hdgst ? Pdu.F_HDGST : 0) | (dd != 0 ? Pdu.F_DDGST : 0), CapsuleCmdPdu.HLEN, pdo, plen);
-        b.position(8);
-        b.put(sqe);
-        if (hdgst) {
-            b.putInt(crc(b.array(), 0, CapsuleCmdPdu.HLEN));
-        }
+        int dataLength = data == null ? 0 : data.length;
+        UnsafeBuffer b = new UnsafeBuffer(new byte[CapsuleCmdPdu.HLEN + 2 * Pdu.DIGEST_LENGTH + dataLength]);
+        capsule.wrap(b, 0, hdgst, ddgst, dataLength);
+        b.putBytes(CapsuleCmdPdu.SQE, sqe);
+        int plen = capsule.finish(crc);
         if (data != null) {
-            b.put(data);
-            if (dd != 0) {
-                b.putInt(crc(data, 0, data.length));
+            b.putBytes(capsule.dataOffset(), data);
+            if (ddgst) {
+                b.putInt(capsule.dataOffset() + dataLength, crc.compute(b, capsule.dataOffset(), dataLength), ByteOrder.LITTLE_ENDIAN);
             }
         }
-        return b.array();
+        byte[] pdu = new byte[plen];
+        b.getBytes(0, pdu);
+        return pdu;
     }
 
     private Completion await(int id, byte[] r2tData) throws IOException {
         Completion c = new Completion();
-        ByteArrayOutputStream c2h = new ByteArrayOutputStream();
+        ByteArrayOutputStream c2hData = new ByteArrayOutputStream();
         for (;;) {
-            byte[] h = readExactly(8);
-            ByteBuffer hb = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN);
-            int type = h[0] & 0xff;
-            int flags = h[1] & 0xff;
-            int hlen = h[2] & 0xff;
-            int pdo = h[3] & 0xff;
-            int plen = hb.getInt(4);
-            byte[] rest = readExactly(plen - 8);
-            ByteBuffer p = ByteBuffer.wrap(concat(h, rest)).order(ByteOrder.LITTLE_ENDIAN);
-            boolean hasHd = (flags & Pdu.F_HDGST) != 0;
-            if (hasHd && p.getInt(hlen) != crc(p.array(), 0, hlen)) {
+            byte[] raw = readPdu();
+            UnsafeBuffer p = new UnsafeBuffer(raw);
+            int type = Pdu.type(p, 0);
+            int flags = Pdu.flags(p, 0);
+            int hlen = Pdu.hlen(p, 0);
+            int pdo = Pdu.pdo(p, 0);
+            if ((flags & Pdu.F_HDGST) != 0 && p.getInt(hlen, ByteOrder.LITTLE_ENDIAN) != crc.compute(p, 0, hlen)) {
                 throw new IOException("bad header digest from target in " + Pdu.typeName(type));
             }
             switch (type) {
                 case Pdu.C2H_TERM:
-                    c.termFes = p.getShort(TermReqPdu.FES) & 0xffff;
+                    c.termFes = term.wrap(p, 0).fes();
                     return c;
                 case Pdu.R2T: {
-                    int off = p.getInt(R2TPdu.R2TO);
-                    int len = p.getInt(R2TPdu.R2TL);
-                    int ttag = p.getShort(R2TPdu.TTAG) & 0xffff;
+                    r2t.wrap(p, 0);
                     if (r2tData == null) {
                         throw new IOException("unexpected R2T");
                     }
-                    sendH2C(id, ttag, r2tData, off, len);
+                    sendH2C(id, r2t.ttag(), r2tData, r2t.r2to(), r2t.r2tl());
                     break;
                 }
                 case Pdu.C2H_DATA: {
-                    int dlen = p.getInt(DataPdu.DATAL);
-                    if ((flags & Pdu.F_DDGST) != 0 && p.getInt(pdo + dlen) != crc(p.array(), pdo, dlen)) {
+                    c2h.wrap(p, 0);
+                    int dlen = c2h.datal();
+                    if ((flags & Pdu.F_DDGST) != 0
+                            && p.getInt(pdo + dlen, ByteOrder.LITTLE_ENDIAN) != crc.compute(p, pdo, dlen)) {
                         throw new IOException("bad data digest from target");
                     }
-                    c2h.write(p.array(), pdo, dlen);
+                    if (c2h.datao() != c2hData.size()) {
+                        throw new IOException("C2HData at offset " + c2h.datao() + ", expected " + c2hData.size());
+                    }
+                    c2hData.write(raw, pdo, dlen);
                     if ((flags & Pdu.F_DATA_SUCCESS) != 0) {
                         c.dataSuccess = true;
-                        c.data = c2h.toByteArray();
-                        c.cid = p.getShort(DataPdu.CCCID) & 0xffff;
+                        c.data = c2hData.toByteArray();
+                        c.cid = c2h.cccid();
                         return c;
                     }
                     break;
                 }
                 case Pdu.RSP:
-                    c.result = p.getLong(8);
-                    c.sqHead = p.getShort(16) & 0xffff;
-                    c.cid = p.getShort(20) & 0xffff;
-                    c.status = (p.getShort(22) & 0xffff) >>> 1;
-                    c.data = c2h.toByteArray();
+                    resp.wrap(p, 0);
+                    c.result = resp.result();
+                    c.sqHead = resp.sqHead();
+                    c.cid = resp.cid();
+                    c.status = resp.status();
+                    c.data = c2hData.toByteArray();
                     if (c.cid != id) {
                         throw new IOException("completion for cid " + c.cid + ", expected " + id);
                     }
@@ -285,33 +288,22 @@ public final class NvmeTcpClient implements AutoCloseable {
         while (sent < len) {
             int n = Math.min(len - sent, maxH2cData);
             boolean last = sent + n == len;
-            int hd = hdgst ? 4 : 0;
-            int dd = ddgst ? 4 : 0;
-            int pdo = DataPdu.HLEN + hd;
-            int plen = pdo + n + dd;
-            ByteBuffer b = le(plen);
-            header(b, Pdu.H2C_DATA, (last ? Pdu.F_DATA_LAST : 0) | (hdgst ? Pdu.F_HDGST : 0) | (ddgst ? Pdu.F_DDGST : 0),
-                    DataPdu.HLEN, pdo, plen);
-            b.putShort(DataPdu.CCCID, (short) id);
-            b.putShort(DataPdu.TTAG, (short) ttag);
-            b.putInt(DataPdu.DATAO, off + sent);
-            b.putInt(DataPdu.DATAL, n);
-            if (hdgst) {
-                b.putInt(DataPdu.HLEN, crc(b.array(), 0, DataPdu.HLEN));
-            }
-            System.arraycopy(data, off + sent, b.array(), pdo, n);
+            UnsafeBuffer b = new UnsafeBuffer(new byte[DataPdu.HLEN + 2 * Pdu.DIGEST_LENGTH + n]);
+            h2c.wrap(b, 0, Pdu.H2C_DATA, last ? Pdu.F_DATA_LAST : 0, hdgst, ddgst, n).cccid(id).ttag(ttag).datao(off + sent)
+                    .finish(crc);
+            b.putBytes(h2c.dataOffset(), data, off + sent, n);
             if (ddgst) {
-                b.putInt(pdo + n, crc(data, off + sent, n));
+                b.putInt(h2c.dataOffset() + n, crc.compute(b, h2c.dataOffset(), n), ByteOrder.LITTLE_ENDIAN);
             }
-            send(b.array());
+            out.write(b.byteArray(), 0, h2c.length());
+            out.flush();
             sent += n;
         }
     }
 
     public ByteBuffer sqe(int opcode, int nsid) {
         ByteBuffer b = le(Sqe.SIZE);
-        b.put(Sqe.OPCODE, (byte) opcode);
-        b.putInt(Sqe.NSID, nsid);
+        new Sqe.Encoder().wrap(new UnsafeBuffer(b.array()), 0).opcode(opcode).nsid(nsid);
         return b;
     }
 
@@ -341,12 +333,15 @@ public final class NvmeTcpClient implements AutoCloseable {
 
     /** Reads one whole PDU (header, digests and data), raw. */
     public byte[] readPdu() throws IOException {
-        byte[] h = readExactly(8);
-        int plen = ByteBuffer.wrap(h).order(ByteOrder.LITTLE_ENDIAN).getInt(4);
-        if (plen < 8 || plen > (64 << 20)) {
+        byte[] h = readExactly(Pdu.COMMON_HEADER_SIZE);
+        long plen = Pdu.plen(new UnsafeBuffer(h), 0);
+        if (plen < Pdu.COMMON_HEADER_SIZE || plen > (64 << 20)) {
             throw new IOException("bad plen " + plen);
         }
-        return concat(h, readExactly(plen - 8));
+        byte[] p = new byte[(int) plen];
+        System.arraycopy(h, 0, p, 0, h.length);
+        in.readFully(p, h.length, p.length - h.length);
+        return p;
     }
 
     /** True if the target closed the connection (reads EOF within the socket timeout). */
@@ -367,25 +362,13 @@ public final class NvmeTcpClient implements AutoCloseable {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** Writes a common header (for hand-built, possibly malformed PDUs). */
     public static void header(ByteBuffer b, int type, int flags, int hlen, int pdo, int plen) {
-        b.put(0, (byte) type);
-        b.put(1, (byte) flags);
-        b.put(2, (byte) hlen);
-        b.put(3, (byte) pdo);
-        b.putInt(4, plen);
+        Pdu.putHeader(new UnsafeBuffer(b.array()), 0, type, flags, hlen, pdo, plen);
     }
 
     public static int crc(byte[] b, int off, int len) {
-        CRC32C c = new CRC32C();
-        c.update(b, off, len);
-        return (int) c.getValue();
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] r = new byte[a.length + b.length];
-        System.arraycopy(a, 0, r, 0, a.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
+        return new Crc32c().compute(new UnsafeBuffer(b), off, len);
     }
 
     @Override

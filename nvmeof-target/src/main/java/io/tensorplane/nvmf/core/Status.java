@@ -1,4 +1,4 @@
-package io.tensorplane.nvmf.pdu;
+package io.tensorplane.nvmf.core;
 
 import io.tensorplane.engine.Errno;
 
