@@ -2,11 +2,15 @@ package io.tensorplane.nvmf.transport;
 
 import io.netty.channel.EventLoop;
 import io.tensorplane.nvmf.core.Stats;
+import io.tensorplane.nvmf.subsystem.Namespace;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 /**
  * The {@link LoopContext} of every event loop, created on first use; the metrics read their stats.
@@ -69,24 +73,21 @@ public final class LoopContexts {
     }
 
     /** Closes each loop's engine channel on one namespace (detached live), on the loop's own thread. */
-    public List<Throwable> closeChannels(io.tensorplane.nvmf.subsystem.Namespace ns) {
-        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
-        for (var e : byLoop.entrySet()) {
-            try {
-                e.getKey().submit(() -> e.getValue().closeChannel(ns.globalIndex(), errors)).get(5, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (Exception ex) {
-                errors.add(ex);
-            }
-        }
-        return errors;
+    public List<Throwable> closeChannels(Namespace ns) {
+        return onEveryLoop((c, errors) -> c.closeChannel(ns.globalIndex(), errors));
     }
 
     /** Closes each loop's engine channels on its own thread. */
     public List<Throwable> closeAll() {
-        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        return onEveryLoop(LoopContext::closeChannels);
+    }
+
+    /** Runs {@code task} on every loop's own thread, one loop after the other (5 s each); returns what failed. */
+    private List<Throwable> onEveryLoop(BiConsumer<LoopContext, List<Throwable>> task) {
+        List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
         for (var e : byLoop.entrySet()) {
             try {
-                e.getKey().submit(() -> e.getValue().closeChannels(errors)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+                e.getKey().submit(() -> task.accept(e.getValue(), errors)).get(5, TimeUnit.SECONDS);
             } catch (Exception ex) {
                 errors.add(ex);
             }
