@@ -22,7 +22,8 @@ final class ServerFeatures {
             UBLK_F_QUIESCE, "with --recoverable: 'ublk upgrade' hands the disk to a new server with nothing in flight",
             UBLK_F_UPDATE_SIZE, "'ublk resize' grows a live device",
             UBLK_F_SAFE_STOP_DEV, "'ublk del' refuses a device in use (TRY_STOP_DEV) unless --force",
-            UBLK_F_CMD_IOCTL_ENCODE, "every command is ioctl-encoded");
+            UBLK_F_CMD_IOCTL_ENCODE, "every command is ioctl-encoded",
+            UBLK_F_SHMEM_ZC, "with 'ublk add --shmem': applications' memfd/hugetlbfs regions registered (REG_BUF), their O_DIRECT I/O served from them with no copy");
 
     /** Flags the driver puts on every device whatever the server asks (6.12: the first two; 7.3: all five). */
     private static final Set<Long> SET_BY_DRIVER = Set.of(UBLK_F_URING_CMD_COMP_IN_TASK, UBLK_F_CMD_IOCTL_ENCODE,

@@ -130,6 +130,12 @@ public final class UblkCommand implements Runnable {
         @Option(names = "--recoverable", description = "UBLK_F_USER_RECOVERY: if the server dies, the disk stays (I/O waits) until 'ublk recover' starts a new one.")
         boolean recoverable;
 
+        @Option(names = "--shmem",
+                description = "Shared-memory zero copy (UBLK_F_SHMEM_ZC, Linux 7.1+): applications hand the server a memfd or hugetlbfs"
+                        + " region on the socket <state dir>/N.shmem.sock, and their O_DIRECT I/O from it is served with no copy"
+                        + " (docs/shmem.md). Goes with --copy auto (= buffer here), buffer or user.")
+        boolean shmem;
+
         /** Whether this is 'ublk recover' (take over an existing device). */
         boolean recovering() {
             return false;
@@ -204,6 +210,7 @@ public final class UblkCommand implements Runnable {
                 cfg.recover = recovering();
                 cfg.lendRing = "shared".equals(backendRing);
                 cfg.forceBufRegFallback = forceBufRegFallback;
+                cfg.shmem = shmem;
                 try {
                     server = UblkServer.start(dev, cfg);
                 } catch (RuntimeException e) {
@@ -250,6 +257,7 @@ public final class UblkCommand implements Runnable {
                 c.put("write_zeroes", ops[UBLK_IO_OP_WRITE_ZEROES]);
                 c.put("errors", srv.errorCount());
                 c.put("manual_buffer_registrations", srv.manualRegistrations());
+                c.put("shmem_zc", srv.sharedMemoryRequests());
                 ArrayNode perQueue = st.putArray("queue_requests");
                 ArrayNode alloc = st.putArray("queue_allocated_bytes");
                 for (int q = 0; q < srv.queues(); q++) {
@@ -303,6 +311,9 @@ public final class UblkCommand implements Runnable {
             n.put("copy", srv.copy().label);
             n.put("io_scheduler", srv.ioScheduler());
             n.put("backend_ring", srv.queue(0).backendRing());
+            if (srv.sharedMemorySocket() != null) {
+                n.put("shmem_socket", srv.sharedMemorySocket().toString());
+            }
             Capabilities c = srv.device().capabilities();
             n.put("discard", c.discard());
             n.put("read_only", c.readOnly());
@@ -329,6 +340,9 @@ public final class UblkCommand implements Runnable {
             List<String> cmd = new ArrayList<>();
             if (recoverable) {
                 cmd.add("--recoverable");
+            }
+            if (shmem) {
+                cmd.add("--shmem");
             }
             cmd.add("--backend=" + backend);
             cmd.add("--queues=" + queues);

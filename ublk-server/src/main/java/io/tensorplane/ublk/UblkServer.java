@@ -9,6 +9,7 @@ import io.tensorplane.ublk.ctrl.DevInfo;
 import io.tensorplane.ublk.ctrl.Params;
 import io.tensorplane.ublk.ctrl.UblkControl;
 import io.tensorplane.ublk.queue.Copy;
+import io.tensorplane.ublk.queue.SharedRegions;
 import io.tensorplane.ublk.queue.UblkQueue;
 import io.tensorplane.uring.LibC;
 import java.io.File;
@@ -84,6 +85,29 @@ public final class UblkServer implements AutoCloseable {
          * UBLK_IO_F_NEED_REG_BUF and is served through the by-hand registration (the fallback path).
          */
         public boolean forceBufRegFallback = false;
+        /**
+         * Shared-memory zero copy (UBLK_F_SHMEM_ZC, Linux 7.1+): cooperating applications hand the server memfd or
+         * hugetlbfs regions over {@link ShmemSocket}; their O_DIRECT requests on the disk arrive as an offset in one
+         * of them and are served from the server's mapping of it, with no copy.
+         */
+        public boolean shmem = false;
+    }
+
+    /**
+     * The data movement beside shared-memory zero copy: the requests that match a region need none, the rest take
+     * per-tag buffers or user copy ({@code auto} means buffers here).
+     *
+     * @throws UblkException on a kernel without UBLK_F_SHMEM_ZC, or with {@code --copy zero}
+     */
+    static Copy withShmem(Copy chosen, CopyMode mode, long features) {
+        if ((features & UBLK_F_SHMEM_ZC) == 0) {
+            throw new UblkException("this kernel's ublk driver has no shared-memory zero copy (UBLK_F_SHMEM_ZC, Linux 7.1+);"
+                    + " add the device without --shmem");
+        }
+        if (mode == CopyMode.ZERO) {
+            throw new UblkException("--shmem goes with --copy auto, buffer or user, not zero");
+        }
+        return chosen == Copy.ZERO ? Copy.BUFFER : chosen;
     }
 
     /** Zero copy as this server does it: both flags (the by-hand fallback needs SUPPORT_ZERO_COPY). */
@@ -141,6 +165,9 @@ public final class UblkServer implements AutoCloseable {
     private final Thread[] threads;
     private final long cpuMasks;
     private boolean closed;
+    /** Shared-memory zero copy: the regions clients handed over, and the socket they come by (or null). */
+    private ShmemService shmem;
+    private ShmemSocket shmemSocket;
     /** 'ublk upgrade' quiesced the disk for a new server: close() lets go of it instead of deleting it. */
     private volatile boolean handingOver;
 
@@ -168,6 +195,9 @@ public final class UblkServer implements AutoCloseable {
         Copy copy;
         try {
             copy = chooseCopy(config.copyMode, features, backendZeroCopy, device.spec());
+            if (config.shmem && !config.recover) {
+                copy = withShmem(copy, config.copyMode, features);
+            }
         } catch (UblkException e) {
             ctrl.close();
             throw e;
@@ -191,7 +221,7 @@ public final class UblkServer implements AutoCloseable {
             want.devId = config.id;
             want.ublksrvPid = LibC.getpid();
             // QUIESCE (it needs USER_RECOVERY) lets 'ublk upgrade' hand the disk to a new server with nothing in flight
-            want.flags = flagsOf(copy) | (config.recoverable ? UBLK_F_USER_RECOVERY | (features & UBLK_F_QUIESCE) : 0);
+            want.flags = flagsOf(copy) | (config.shmem ? UBLK_F_SHMEM_ZC : 0) | (config.recoverable ? UBLK_F_USER_RECOVERY | (features & UBLK_F_QUIESCE) : 0);
             try {
                 info = ctrl.addDevice(want);
             } catch (RuntimeException e) {
@@ -209,6 +239,8 @@ public final class UblkServer implements AutoCloseable {
             }
         }
         int id = info.devId;
+        // a recovered device keeps shared-memory zero copy if it was made with it; its clients hand their regions again
+        SharedRegions regions = (info.flags & UBLK_F_SHMEM_ZC) != 0 ? new SharedRegions() : null;
         int charFd = -1;
         long masks = 0;
         // The kernel may grant fewer queues than asked (at most one per possible CPU).
@@ -238,7 +270,7 @@ public final class UblkServer implements AutoCloseable {
                 }
                 queues[q] = new UblkQueue(id, q, config.depth, charFd, copy, config.forceBufRegFallback, maxIo, device, spin, mask,
                         config.coopTaskrun,
-                        config.fixedBuffers, config.lendRing, fetched);
+                        config.fixedBuffers, config.lendRing, regions, fetched);
                 threads[q] = new Thread(queues[q], "ublk" + id + "-q" + q);
                 threads[q].setDaemon(true);
                 threads[q].start();
@@ -257,7 +289,17 @@ public final class UblkServer implements AutoCloseable {
             if (config.ioScheduler != null && !config.recover) {
                 setIoScheduler(id, config.ioScheduler);
             }
-            return new UblkServer(device, config, ctrl, info, copy, charFd, queues, threads, masks);
+            UblkServer server = new UblkServer(device, config, ctrl, info, copy, charFd, queues, threads, masks);
+            if (regions != null) {
+                server.shmem = new ShmemService(id, regions);
+                try {
+                    server.shmemSocket = ShmemSocket.listen(ShmemSocket.path(id), id, server.shmem);
+                } catch (RuntimeException e) {
+                    server.shmem.close();
+                    throw e;
+                }
+            }
+            return server;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             abandon(ctrl, id, charFd, threads, masks);
@@ -466,6 +508,20 @@ public final class UblkServer implements AutoCloseable {
         return n;
     }
 
+    /** Reads and writes served from a client's shared-memory region (UBLK_IO_F_SHMEM_ZC), summed over queues. */
+    public long sharedMemoryRequests() {
+        long n = 0;
+        for (UblkQueue q : queues) {
+            n += q.stats().shared;
+        }
+        return n;
+    }
+
+    /** The socket clients hand their shared-memory regions on, or null without {@link Config#shmem}. */
+    public java.nio.file.Path sharedMemorySocket() {
+        return shmemSocket == null ? null : ShmemSocket.path(id());
+    }
+
     public BlockDevice device() {
         return device;
     }
@@ -540,6 +596,11 @@ public final class UblkServer implements AutoCloseable {
         }
         closed = true;
         int id = info.devId;
+        if (shmemSocket != null) {
+            // ends every client's connection: their regions are unregistered and unmapped while the disk still serves
+            shmemSocket.close();
+            shmem.close();
+        }
         if (handingOver) {
             // the queues ended on ABORT after QUIESCE_DEV: let go of the disk, which waits for the next server
             joinAll(threads, 30_000);

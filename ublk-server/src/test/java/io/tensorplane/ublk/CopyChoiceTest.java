@@ -27,6 +27,17 @@ class CopyChoiceTest {
     }
 
     @Test
+    void sharedMemoryNeedsTheKernelsShmemZcAndTakesBuffersOrUserCopyBesideIt() {
+        UblkException e = assertThrows(UblkException.class, () -> UblkServer.withShmem(Copy.BUFFER, CopyMode.AUTO, LINUX_6_12));
+        assertEquals("this kernel's ublk driver has no shared-memory zero copy (UBLK_F_SHMEM_ZC, Linux 7.1+);"
+                + " add the device without --shmem", e.getMessage());
+        assertEquals(Copy.BUFFER, UblkServer.withShmem(Copy.ZERO, CopyMode.AUTO, LINUX_7_3));
+        assertEquals(Copy.USER, UblkServer.withShmem(Copy.USER, CopyMode.USER, LINUX_7_3));
+        e = assertThrows(UblkException.class, () -> UblkServer.withShmem(Copy.ZERO, CopyMode.ZERO, LINUX_7_3));
+        assertTrue(e.getMessage().contains("not zero"), e.getMessage());
+    }
+
+    @Test
     void anExplicitModeTheKernelOrBackendCannotDoIsOneClearError() {
         UblkException e = assertThrows(UblkException.class, () -> UblkServer.chooseCopy(CopyMode.ZERO, LINUX_6_12, true, "file:/dev/x"));
         assertTrue(e.getMessage().contains("Linux 6.16+") && e.getMessage().endsWith("use --copy buffer"), e.getMessage());

@@ -143,6 +143,47 @@ public final class LibC {
 
     public static native int setsid();
 
+    // Unix sockets with descriptor passing (SCM_RIGHTS), which the JDK's channels cannot do; memfds.
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOL_SOCKET = 1;
+    public static final int SCM_RIGHTS = 1;
+    public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    public static final int SHUT_RDWR = 2;
+    public static final int MFD_CLOEXEC = 1;
+    public static final int MFD_ALLOW_SEALING = 2;
+    public static final int F_ADD_SEALS = 1033;
+    public static final int F_GET_SEALS = 1034;
+    public static final int F_SEAL_SHRINK = 0x0002;
+    public static final int SEEK_END = 2;
+
+    public static native int socket(int domain, int type, int protocol);
+
+    /** {@code bind(fd, addr, len)}; {@code addr} points to a {@code struct sockaddr_un}. */
+    public static native int bind(int fd, long addr, int len);
+
+    public static native int listen(int fd, int backlog);
+
+    public static native int accept4(int fd, long addr, long addrLen, int flags);
+
+    public static native int connect(int fd, long addr, int len);
+
+    /** {@code sendmsg(fd, msghdr, flags)}; {@code msg} points to a {@code struct msghdr}. */
+    public static native long sendmsg(int fd, long msg, int flags);
+
+    public static native long recvmsg(int fd, long msg, int flags);
+
+    public static native long read(int fd, long buf, long count);
+
+    public static native int shutdown(int fd, int how);
+
+    public static native int memfd_create(String name, int flags);
+
+    public static native int fcntl(int fd, int cmd, int arg);
+
+    public static native long lseek(int fd, long offset, int whence);
+
     /** strerror(3) through a separate interface-mapped binding (returns a C string). */
     private static final class Strerror {
         private static final Lib LIB = Native.load(Platform.C_LIBRARY_NAME, Lib.class);

@@ -301,6 +301,44 @@ class UblkLifecycleIT {
         // (the devices go in cleanUp's 'ublk del --all')
     }
 
+    /**
+     * Shared-memory zero copy (UBLK_F_SHMEM_ZC, 7.3; issue 14, item 4): docs/examples/shmem-client.c, compiled here,
+     * hands a memfd to a device added with --shmem, writes a pattern from it with O_DIRECT and reads it back into it:
+     * the data is intact, and the server counted every one of those requests as arrived flagged UBLK_IO_F_SHMEM_ZC
+     * (served from its mapping of the client's pages, no copy). The region ends with the client's connection: the next
+     * client gets index 0 again, which it could not while the first was still registered. 'ublk features' says the
+     * server uses the bit. On 6.12 'ublk add --shmem' is one clear line.
+     */
+    @Test
+    void sharedMemoryClientIoArrivesFlaggedShmemZcWithDataIntact(Guest guest) {
+        if (!guest.kernelSeries().equals("7.3")) {
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk add --backend mem:64M --shmem", Ublk.ADD_TIMEOUT),
+                    "this kernel's ublk driver has no shared-memory zero copy (UBLK_F_SHMEM_ZC, Linux 7.1+)");
+            return;
+        }
+        Ublk.Dev d = Ublk.add(guest, "--backend mem:64M --shmem");
+        String socket = Ublk.strField(d.json(), "shmem_socket");
+        guest.runOk("gcc -O2 -Wall -Werror -o /tmp/shmem-client \"$TP_REPO/docs/examples/shmem-client.c\"", Duration.ofMinutes(2));
+        String first = guest.runOk("/tmp/shmem-client " + socket + " " + d.path() + " verify 4", Duration.ofMinutes(2)).out();
+        assertTrue(first.contains("region: 8388608 bytes, index 0")
+                && first.contains("verify: 32 writes and 32 reads of 131072 bytes from the shared region, data intact"), first);
+        String second = guest.runOk("/tmp/shmem-client " + socket + " " + d.path() + " verify 1", Duration.ofMinutes(2)).out();
+        assertTrue(second.contains("index 0") && second.contains("data intact"), "the first region was not unregistered: " + second);
+        // 32 + 32 + 8 + 8 requests flagged UBLK_IO_F_SHMEM_ZC; the state file is refreshed once a second
+        String state = guest.runOk("for i in $(seq 30); do sleep 1; grep -Eq '\"shmem_zc\":(8[0-9]|9[0-9]|[1-9][0-9]{2,})'"
+                + " /run/tensorplane/ublk/" + d.id() + ".json && break; done; cat /run/tensorplane/ublk/" + d.id() + ".json").out();
+        long shared = Ublk.longField(state, "shmem_zc");
+        assertTrue(shared >= 80, "requests served from the shared region: " + state);
+        assertTrue(shared <= Ublk.longField(state, "read") + Ublk.longField(state, "write"), state);
+        String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
+        assertEquals(shared, Ublk.longField(list, "shmem_zc"), list);
+        assertTrue(list.contains("\"SHMEM_ZC\""), list);
+        String features = Ublk.tp(guest, "ublk features --json", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(features.contains("\"name\":\"SHMEM_ZC\",\"server_use\":\"with 'ublk add --shmem'"), features);
+        Ublk.del(guest, d);
+        guest.runOk("! test -e " + socket);
+    }
+
     /** ext4 on a null_blk disk at /mnt/backing, for the live operations' backing files (made once per guest). */
     private static void backingExt4(Guest guest) {
         guest.runOk("mountpoint -q /mnt/backing || { tp_modprobe ext4 && nullb_create tplive 1200 512"

@@ -45,6 +45,26 @@ public final class UblkAbi {
     public static final int UBLK_U_CMD_QUIESCE_DEV = iowr(0x16, CtrlCmd.SIZE);
     /** TRY_STOP_DEV (UBLK_F_SAFE_STOP_DEV): stop only if nobody has the disk open (else EBUSY). */
     public static final int UBLK_U_CMD_TRY_STOP_DEV = iowr(0x17, CtrlCmd.SIZE);
+    /**
+     * REG_BUF (UBLK_F_SHMEM_ZC): addr points to a {@code struct ublk_shmem_buf_reg} (addr, len, flags), len is its size;
+     * the result is the buffer's index (>= 0). The kernel pins the pages of that range of the caller's address space.
+     */
+    public static final int UBLK_U_CMD_REG_BUF = iowr(0x18, CtrlCmd.SIZE);
+    /** UNREG_BUF (UBLK_F_SHMEM_ZC): data[0] = the index REG_BUF gave. */
+    public static final int UBLK_U_CMD_UNREG_BUF = iowr(0x19, CtrlCmd.SIZE);
+    /** {@code struct ublk_shmem_buf_reg}: __u64 addr, __u64 len, __u32 flags, __u32 reserved. */
+    public static final int SHMEM_BUF_REG_SIZE = 24;
+    /**
+     * With UBLK_IO_F_SHMEM_ZC the descriptor's addr is (buffer index << 32) | byte offset in that buffer (bits 48..63
+     * reserved).
+     */
+    public static int shmemZcIndex(long addr) {
+        return (int) ((addr >>> 32) & 0xffff);
+    }
+
+    public static long shmemZcOffset(long addr) {
+        return addr & 0xffffffffL;
+    }
 
     // ---- I/O commands on /dev/ublkcN (struct ublksrv_io_cmd, 16 bytes) ----
     public static final int UBLK_U_IO_FETCH_REQ = iowr(0x20, IoCmd.SIZE);

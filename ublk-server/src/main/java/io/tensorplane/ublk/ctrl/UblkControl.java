@@ -185,6 +185,25 @@ public final class UblkControl implements AutoCloseable {
         return command(UBLK_U_CMD_DEL_DEV, devId, -1, 0, 0, 0);
     }
 
+    /**
+     * REG_BUF (UBLK_F_SHMEM_ZC): the kernel pins {@code [addr, addr + len)} of this process (page-aligned, a shared
+     * mapping) and marks requests whose pages lie in it with UBLK_IO_F_SHMEM_ZC.
+     *
+     * @return the buffer's index (>= 0) or a negative errno
+     */
+    public synchronized int registerBuffer(int devId, long addr, long len) {
+        UnsafeApi.putLong(buf, addr);
+        UnsafeApi.putLong(buf + 8, len);
+        UnsafeApi.putInt(buf + 16, 0);
+        UnsafeApi.putInt(buf + 20, 0);
+        return command(UBLK_U_CMD_REG_BUF, devId, -1, buf, SHMEM_BUF_REG_SIZE, 0);
+    }
+
+    /** UNREG_BUF (UBLK_F_SHMEM_ZC): the kernel waits for requests in flight, then unpins buffer {@code index}. */
+    public int unregisterBuffer(int devId, int index) {
+        return command(UBLK_U_CMD_UNREG_BUF, devId, -1, 0, 0, index);
+    }
+
     /** UPDATE_SIZE (UBLK_F_UPDATE_SIZE): the disk's capacity becomes {@code sectors}; the kernel tells its users. */
     public int updateSize(int devId, long sectors) {
         return command(UBLK_U_CMD_UPDATE_SIZE, devId, -1, 0, 0, sectors);

@@ -69,6 +69,10 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private long bufs;
     private long bufBytes;
     private final int[] tagOp;
+    /** The tag's request is in a shared-memory region (UBLK_IO_F_SHMEM_ZC): nothing to copy in or out. */
+    private final boolean[] tagShared;
+    /** The device's shared-memory regions (UBLK_F_SHMEM_ZC), or null. */
+    private final SharedRegions regions;
     /** Zero copy: the tag's request buffer was registered by hand (UBLK_IO_F_NEED_REG_BUF) at {@link #manualIndex}. */
     private final boolean[] tagManual;
     private RegisteredBufferIo zc;
@@ -90,7 +94,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
      */
     public UblkQueue(int devId, int qId, int depth, int charFd, Copy copy, boolean forceRegFallback, int maxIoBytes,
                      BlockDevice device, long spinNanos, long cpuMask, boolean coopTaskrun, boolean fixedBuffers,
-                     boolean lendRing, CountDownLatch fetched) {
+                     boolean lendRing, SharedRegions regions, CountDownLatch fetched) {
         this.devId = devId;
         this.qId = qId;
         this.depth = depth;
@@ -109,6 +113,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         this.lendRing = lendRing;
         this.tagOp = new int[depth];
         this.tagManual = new boolean[depth];
+        this.tagShared = new boolean[depth];
+        this.regions = regions;
     }
 
     public int queueId() {
@@ -337,6 +343,10 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         }
         long sectors = UnsafeApi.getInt(d + IoDesc.NR_SECTORS) & 0xffffffffL;
         long offset = UnsafeApi.getLong(d + IoDesc.START_SECTOR) << 9;
+        if ((opFlags & UBLK_IO_F_SHMEM_ZC) != 0 && (op == UBLK_IO_OP_READ || op == UBLK_IO_OP_WRITE)) {
+            dispatchShared(tag, opFlags, offset, sectors << 9, UnsafeApi.getLong(d + IoDesc.ADDR));
+            return;
+        }
         long buf = bufs + (long) tag * maxIoBytes;
         switch (op) {
             case UBLK_IO_OP_READ: {
@@ -375,6 +385,29 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                 return;
             default:
                 commit(tag, -Errno.EOPNOTSUPP);
+        }
+    }
+
+    /**
+     * A request whose pages are in a client's shared-memory region (UBLK_IO_F_SHMEM_ZC): the kernel copied nothing, and
+     * the backend reads into or writes from this process's mapping of the same pages, at the region and offset the
+     * descriptor names; no pread/pwrite with user copy either.
+     */
+    private void dispatchShared(int tag, int opFlags, long offset, long bytes, long addr) {
+        long at = regions == null ? 0 : regions.address(shmemZcIndex(addr), shmemZcOffset(addr), bytes);
+        if (at == 0) {
+            // a region this server never mapped (or a length past its end): fail the request, touch nothing
+            stats.errors++;
+            commit(tag, -Errno.EINVAL);
+            return;
+        }
+        stats.shared++;
+        tagShared[tag] = true;
+        int len = (int) bytes;
+        if ((opFlags & 0xff) == UBLK_IO_OP_READ) {
+            channel.read(offset, len, at, this, tag);
+        } else {
+            channel.write(offset, len, at, (opFlags & UBLK_IO_F_FUA) != 0 ? IoChannel.FLAG_FUA : 0, this, tag);
         }
     }
 
@@ -438,7 +471,9 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             tagManual[t] = false;
             bufferCommand(UBLK_U_IO_UNREGISTER_IO_BUF, t, UNREGISTER);
         }
-        if (res > 0 && userCopy && tagOp[t] == UBLK_IO_OP_READ) {
+        if (tagShared[t]) {
+            tagShared[t] = false;
+        } else if (res > 0 && userCopy && tagOp[t] == UBLK_IO_OP_READ) {
             long n = LibC.pwrite(charFd, bufs + (long) t * maxIoBytes, res, IoDesc.userCopyOffset(qId, t));
             if (n != res) {
                 res = n < 0 ? -LibC.errno() : -Errno.EIO;
@@ -570,6 +605,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         public long waits;
         /** Zero copy: requests whose buffer the kernel could not register, registered by hand instead. */
         public long manualRegistrations;
+        /** Reads and writes that arrived flagged UBLK_IO_F_SHMEM_ZC, served from a client's shared-memory region. */
+        public long shared;
         /** Requests per UBLK_IO_OP_* (READ, WRITE, FLUSH, DISCARD, WRITE_SAME, WRITE_ZEROES). */
         public final long[] ops = new long[OPS];
     }
