@@ -596,11 +596,7 @@ public final class UblkServer implements AutoCloseable {
         }
         closed = true;
         int id = info.devId;
-        if (shmemSocket != null) {
-            // ends every client's connection: their regions are unregistered and unmapped while the disk still serves
-            shmemSocket.close();
-            shmem.close();
-        }
+        endSharedMemory();
         if (handingOver) {
             // the queues ended on ABORT after QUIESCE_DEV: let go of the disk, which waits for the next server
             joinAll(threads, 30_000);
@@ -663,6 +659,9 @@ public final class UblkServer implements AutoCloseable {
             throw new UblkException("ublk device " + id() + " cannot be handed over: it was made without --recoverable"
                     + " or on a kernel without QUIESCE");
         }
+        // UNREG_BUF freezes the disk's queue, which cannot happen while it is quiesced with I/O parked: end the
+        // regions first (their clients hand them to the new server again)
+        endSharedMemory();
         handingOver = true;
         int r;
         try (UblkControl c = UblkControl.open()) {
@@ -672,6 +671,15 @@ public final class UblkServer implements AutoCloseable {
             handingOver = false;
             throw new UblkException("QUIESCE_DEV on ublk device " + id() + " failed: " + LibC.strerror(-r)
                     + (r == -Errno.EBUSY ? " (in-flight I/O did not finish within " + timeoutMs + " ms)" : ""), -r);
+        }
+    }
+
+    /** Ends every client's connection: their regions are unregistered and unmapped while the disk still serves. */
+    private synchronized void endSharedMemory() {
+        if (shmemSocket != null) {
+            shmemSocket.close();
+            shmem.close();
+            shmemSocket = null;
         }
     }
 
