@@ -7,6 +7,7 @@ import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
 import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * queue's ring, the backend reads and writes them there), and one run forces the fallback of zero copy (the kernel
  * cannot register a request's buffer, the server registers it by hand); on 6.12 ({@link UblkFioVerifyLinux612IT})
  * the same runs use per-tag buffers, and asking for zero copy is one clear error.
+ *
+ * <p>On 7.3 the mem runs use batched commands ('--batch auto': UBLK_F_BATCH_IO, many tags per fetch and per commit),
+ * and one file run asks for them with user copy ('--batch on'); on 6.12 the same runs fall back to one command per
+ * tag, and '--batch on' is one clear error.
  */
 @TestbedTest
 class UblkFioVerifyIT {
@@ -65,15 +70,23 @@ class UblkFioVerifyIT {
         Ublk.del(guest, d);
     }
 
-    @ParameterizedTest(name = "{0} backend, {1} queues")
+    @ParameterizedTest(name = "{0} backend, {1} queues {2}")
     @CsvSource({
-        "mem:256M, 1",
-        "mem:256M, 4",
-        "'file:/mnt/backing/verify.img,create=256M,direct', 1",
-        "file:/dev/tpdisk, 4",
+        "mem:256M, 1, ''",
+        "mem:256M, 4, ''",
+        "'file:/mnt/backing/verify.img,create=256M,direct', 1, ''",
+        "file:/dev/tpdisk, 4, ''",
+        "file:/dev/tpdisk, 1, --copy user --batch on",
     })
-    void randomWritesVerify(String backend, int queues, Guest guest) {
-        Ublk.Dev d = Ublk.add(guest, "--backend " + backend + " --queues " + queues + " --depth 128");
+    void randomWritesVerify(String backend, int queues, String options, Guest guest) {
+        boolean seven = guest.kernelSeries().equals("7.3");
+        String add = "--backend " + backend + " --queues " + queues + " --depth 128 " + options;
+        if (options.contains("--batch on") && !seven) {
+            // 6.12 has no batched commands: asking for them is one clear line, not a fallback
+            Ublk.assertOneLineError(Ublk.tp(guest, "ublk add " + add, Ublk.ADD_TIMEOUT), "no batched commands (BATCH_IO");
+            return;
+        }
+        Ublk.Dev d = Ublk.add(guest, add);
         int cpus = Integer.parseInt(guest.runOk("nproc").out());
         // The kernel grants at most one queue per CPU.
         assertEquals(Math.min(queues, cpus), d.queues(), d.json());
@@ -81,7 +94,15 @@ class UblkFioVerifyIT {
             // the backend's reads and writes go on each queue's own io_uring
             assertTrue(d.json().contains("\"backend_ring\":\"shared\""), d.json());
         }
-        assertEquals(expectedCopy(guest, backend), Ublk.strField(d.json(), "copy"), d.json());
+        String copy = options.contains("--copy user") ? "user" : expectedCopy(guest, backend);
+        assertEquals(copy, Ublk.strField(d.json(), "copy"), d.json());
+        // batched where the kernel has it and the copy mode is not zero copy; the add JSON and 'ublk list' say so,
+        // and the kernel's flags for the device agree
+        String commands = seven && !copy.equals("zero") ? "batch" : "per-tag";
+        assertEquals(commands, Ublk.strField(d.json(), "commands"), d.json());
+        String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
+        assertTrue(list.contains("\"commands\" : \"" + commands + "\""), list);
+        assertEquals(commands.equals("batch"), list.contains("\"BATCH_IO\""), list);
         // The server selects the 'none' I/O scheduler (the kernel would give a single-queue disk mq-deadline).
         assertTrue(d.json().contains("\"io_scheduler\":\"none\""), d.json());
         assertTrue(guest.runOk("cat /sys/block/" + d.path().substring("/dev/".length()) + "/queue/scheduler").out().contains("[none]"));
@@ -98,6 +119,14 @@ class UblkFioVerifyIT {
         }
         // zero copy's fast path: the kernel registered every request's buffer itself
         assertEquals(0, Ublk.longField(state, "manual_buffer_registrations"), state);
+        long requests = Arrays.stream(perQueue).sum();
+        long commits = Ublk.longField(state, "commit_commands");
+        if (commands.equals("batch")) {
+            // every result went back in a COMMIT_IO_CMDS, several per command at depth (fewer commands than requests)
+            assertTrue(commits > 0 && commits < requests, commits + " commits for " + requests + " requests: " + state);
+        } else {
+            assertEquals(0, commits, state);
+        }
         Ublk.del(guest, d);
     }
 

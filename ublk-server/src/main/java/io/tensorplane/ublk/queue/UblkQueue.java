@@ -112,7 +112,6 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private final ProvidedBufferRing[] fetchRings = new ProvidedBufferRing[FETCHES];
     /** Where the next tags of each fetch buffer start (the ring consumes it incrementally). */
     private final int[] fetchOffset = new int[FETCHES];
-    private final boolean[] fetchArmed = new boolean[FETCHES];
     /** Fetch commands that ended for good (the queue is stopping, or an error). */
     private int fetchesEnded;
     private int prepResult = 1;
@@ -338,7 +337,6 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         IoUring.selectBuffer(sqe, g);
         BatchIo.putHeader(sqe + IoUringLayout.SQE_CMD, qId, 0, fetchBufBytes / BatchIo.FETCH_ELEM_BYTES,
                 BatchIo.FETCH_ELEM_BYTES);
-        fetchArmed[g] = true;
     }
 
     /** A fetch completion: {@code res} bytes of tags at the group's offset, or why the multishot ended. */
@@ -361,7 +359,6 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         if (more) {
             return;
         }
-        fetchArmed[g] = false;
         if (res >= 0 || res == -Errno.ENOBUFS) {
             // The multishot stopped with the queue alive (its buffer used up, or the CQ was full): arm it again,
             // with its buffer given back unless the kernel still holds some of it.
