@@ -270,8 +270,7 @@ class UblkLifecycleIT {
             }
         });
         Ublk.Dev recoverable = Ublk.add(guest, "--backend null:1G --recoverable --copy user");
-        // asks for no flag at all: per-tag buffers, one command per tag (batched commands would add BATCH_IO)
-        Ublk.Dev buffers = Ublk.add(guest, "--backend null:1G --copy buffer --batch off");
+        Ublk.Dev buffers = Ublk.add(guest, "--backend null:1G --copy buffer");
         Ublk.Dev zero = Ublk.add(guest, "--backend file:/tmp/ublk-two.img,create=64M");
         boolean seven = guest.kernelSeries().equals("7.3");
         String list = Ublk.tp(guest, "ublk list --json", Duration.ofSeconds(60)).assertOk().out();
