@@ -49,7 +49,7 @@ class UblkFioVerifyIT {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"mem:64M", "file:/dev/tpdisk"})
     void queueThreadAllocatesNothingPerIoInSteadyState(String backend, Guest guest) {
-        Ublk.Dev d = Ublk.add(guest, "--backend " + backend);
+        Ublk.Dev d = Ublk.add(guest, Ublk.TP_JIT, "--backend " + backend);
         String load = "fio --name=a --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k"
                 + " --iodepth=16 --size=64M --io_size=%dM --randrepeat=0 --output=/dev/null";
         guest.runOk(String.format(load, 64), Duration.ofMinutes(3)); // warm-up: JIT compiles the loop
