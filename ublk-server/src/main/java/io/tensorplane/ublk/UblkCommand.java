@@ -253,9 +253,9 @@ public final class UblkCommand implements Runnable {
             out(spec).println(json);
             out(spec).flush();
             reportReady(json);
-            // While serving, publish counters once a second for 'ublk list --json' and tests.
-            while (!srv.stopped()) {
-                Thread.sleep(1000);
+            // While serving, publish counters once a second for 'ublk list --json' and tests; a stop (ublk del) is
+            // seen at once, so the device is deleted without waiting out the second.
+            while (!srv.awaitStopped(1000)) {
                 ObjectNode st = info.deepCopy();
                 long[] ops = srv.opCounts();
                 ObjectNode c = st.putObject("requests");

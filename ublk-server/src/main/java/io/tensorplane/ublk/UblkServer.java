@@ -587,6 +587,18 @@ public final class UblkServer implements AutoCloseable {
         }
     }
 
+    /** Waits at most {@code millis} for every queue thread to end; whether they all have. */
+    public boolean awaitStopped(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (Thread t : threads) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left > 0) {
+                t.join(left);
+            }
+        }
+        return stopped();
+    }
+
     /** Whether every queue thread has ended. */
     public boolean stopped() {
         for (Thread t : threads) {

@@ -57,7 +57,7 @@ class UblkFioVerifyIT {
         if (refusesBatch(guest, "--backend " + backend)) {
             return;
         }
-        Ublk.Dev d = Ublk.add(guest, "--backend " + backend);
+        Ublk.Dev d = Ublk.add(guest, Ublk.TP_JIT, "--backend " + backend);
         assertEquals(backend.contains("--batch on") ? "batch" : "per-tag", Ublk.strField(d.json(), "commands"), d.json());
         String load = "fio --name=a --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k"
                 + " --iodepth=16 --size=64M --io_size=%dM --randrepeat=0 --output=/dev/null";
