@@ -8,7 +8,9 @@
 # mem devices are written end to end before they are measured (steady state, not first-touch page faults).
 # Environment:
 #   FIO_RUNTIME       seconds per point (default 8)
-#   BENCH_BACKENDS    backends to measure (default "null:16G mem:1G")
+#   BENCH_BACKENDS    backends to measure (default "null:16G mem:1G"); an entry may carry 'ublk add' options of its
+#                     own after '+', each option one '+' apart: "null:16G+--batch=off null:16G+--batch=on" measures
+#                     one command per tag against batched commands on the same backend
 #   BENCH_RW          workloads (default "randread randwrite")
 #   BENCH_QDS         queue depths (default "1 16 128")
 #   UBLK_ADD_ARGS     extra 'ublk add' options (default "--queues 1 --depth 128")
@@ -58,12 +60,14 @@ measure() { # label dev
 rounds=${BENCH_ROUNDS:-2}
 labels=("null_blk"); devs=("/dev/nullb0"); ids=()
 for b in $backends; do
+  spec=${b%%+*} extra=""
+  [ "$spec" = "$b" ] || extra=${b#*+}
   # shellcheck disable=SC2086
-  out=$(tp ublk add --backend "$b" $add_args) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
+  out=$(tp ublk add --backend "$spec" $add_args ${extra//+/ }) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
   ids+=("$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")")
   echo "bench: $b on $dev ($out)" >&2
-  case $b in mem:*) precondition "$dev" || exit 1 ;; esac
+  case $spec in mem:*) precondition "$dev" || exit 1 ;; esac
   # warm the server's JIT before measuring
   fio --name=warm --filename="$dev" --rw=randrw --bs=4k --iodepth=16 --ioengine=io_uring --direct=1 --runtime=4 \
       --time_based --size=256M --output=/dev/null >/dev/null 2>&1

@@ -27,6 +27,8 @@ public final class Errno {
     public static final int EROFS = 30;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
+    /** No provided buffer left for a command that selects one (io_uring). */
+    public static final int ENOBUFS = 105;
     public static final int ETIMEDOUT = 110;
     public static final int ECANCELED = 125;
 
@@ -58,6 +60,7 @@ public final class Errno {
             case EROFS: return "EROFS";
             case ENOSYS: return "ENOSYS";
             case EOPNOTSUPP: return "EOPNOTSUPP";
+            case ENOBUFS: return "ENOBUFS";
             case ETIMEDOUT: return "ETIMEDOUT";
             case ECANCELED: return "ECANCELED";
             default: return "errno " + Math.abs(errno);

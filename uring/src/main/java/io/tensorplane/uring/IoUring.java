@@ -403,6 +403,15 @@ public final class IoUring implements AutoCloseable {
         UnsafeApi.putLong(sqe + SQE_USER_DATA, userData);
     }
 
+    /**
+     * Makes the command take its buffer from provided-buffer group {@code group} ({@link ProvidedBufferRing}):
+     * adds {@link IoUringLayout#IOSQE_BUFFER_SELECT} to the flags already set and names the group.
+     */
+    public static void selectBuffer(long sqe, int group) {
+        UnsafeApi.putByte(sqe + SQE_FLAGS, (byte) (UnsafeApi.getByte(sqe + SQE_FLAGS) | IOSQE_BUFFER_SELECT));
+        UnsafeApi.putShort(sqe + SQE_BUF_INDEX, (short) group);
+    }
+
     /** Sets {@code sqe->flags} ({@code IOSQE_*}). */
     public static void setFlags(long sqe, int flags) {
         UnsafeApi.putByte(sqe + SQE_FLAGS, (byte) flags);

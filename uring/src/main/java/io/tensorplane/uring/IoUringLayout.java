@@ -81,6 +81,8 @@ public final class IoUringLayout {
     public static final int IOSQE_FIXED_FILE = 1;
     public static final int IOSQE_IO_LINK = 1 << 2;
     public static final int IOSQE_ASYNC = 1 << 4;
+    /** Take the data buffer from the provided-buffer group named in {@code sqe->buf_group} ({@link #SQE_BUF_INDEX}). */
+    public static final int IOSQE_BUFFER_SELECT = 1 << 5;
     public static final int IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
 
     // sqe->fsync_flags, sqe->len of POLL_ADD, sqe->rw_flags (RWF_*)
@@ -91,6 +93,13 @@ public final class IoUringLayout {
 
     // cqe->flags
     public static final int IORING_CQE_F_MORE = 1 << 1;
+    /** The CQE used a provided buffer, whose id is in the upper 16 bits of its flags. */
+    public static final int IORING_CQE_F_BUFFER = 1;
+    public static final int IORING_CQE_BUFFER_SHIFT = 16;
+    /** Incrementally consumed provided buffer ({@link #IOU_PBUF_RING_INC}): the buffer has room left and stays in use. */
+    public static final int IORING_CQE_F_BUF_MORE = 1 << 4;
+    /** {@code sqe->uring_cmd_flags}: a multishot command (needs {@link #IOSQE_BUFFER_SELECT}). */
+    public static final int IORING_URING_CMD_MULTISHOT = 1 << 1;
 
     // io_uring_setup flags
     public static final int IORING_SETUP_CQSIZE = 1 << 3;
@@ -120,6 +129,10 @@ public final class IoUringLayout {
     public static final int IORING_REGISTER_PROBE = 8;
     public static final int IORING_REGISTER_BUFFERS2 = 15;
     public static final int IORING_REGISTER_BUFFERS_UPDATE = 16;
+    public static final int IORING_REGISTER_PBUF_RING = 22;
+    public static final int IORING_UNREGISTER_PBUF_RING = 23;
+    /** {@code io_uring_buf_reg.flags}: each use of a buffer consumes only as many bytes as it needs. */
+    public static final int IOU_PBUF_RING_INC = 2;
     /** {@code io_uring_rsrc_register.flags}: a table of empty slots, filled later (by the kernel, or an update). */
     public static final int IORING_RSRC_REGISTER_SPARSE = 1;
 
@@ -133,6 +146,19 @@ public final class IoUringLayout {
     public static final int RSRC_UPDATE2_OFFSET = 0;    // __u32
     public static final int RSRC_UPDATE2_DATA = 8;      // __u64
     public static final int RSRC_UPDATE2_NR = 24;       // __u32
+
+    // struct io_uring_buf_reg (40 bytes), for IORING_(UN)REGISTER_PBUF_RING
+    public static final int BUF_REG_SIZE = 40;
+    public static final int BUF_REG_RING_ADDR = 0;      // __u64
+    public static final int BUF_REG_RING_ENTRIES = 8;   // __u32
+    public static final int BUF_REG_BGID = 12;          // __u16
+    public static final int BUF_REG_FLAGS = 14;         // __u16
+    // struct io_uring_buf (16 bytes), the entries of a provided-buffer ring; the ring's tail overlays entry 0's resv
+    public static final int BUF_SIZE = 16;
+    public static final int BUF_ADDR = 0;               // __u64
+    public static final int BUF_LEN = 8;                // __u32
+    public static final int BUF_BID = 12;               // __u16
+    public static final int BUF_RING_TAIL = 14;         // __u16
 
     // struct io_uring_probe (16 bytes) followed by struct io_uring_probe_op (8 bytes) per opcode
     public static final int PROBE_SIZE = 16;

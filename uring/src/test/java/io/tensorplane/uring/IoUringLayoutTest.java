@@ -44,6 +44,29 @@ class IoUringLayoutTest {
         assertEquals(24, RSRC_UPDATE2_NR);
     }
 
+    /** Printed from Debian's linux-libc-dev 7.3.4 {@code linux/io_uring.h}: provided-buffer rings and multishot commands. */
+    @Test
+    void providedBufferRingMatchesHeader() {
+        assertEquals(22, IORING_REGISTER_PBUF_RING);
+        assertEquals(23, IORING_UNREGISTER_PBUF_RING);
+        assertEquals(2, IOU_PBUF_RING_INC);
+        assertEquals(40, BUF_REG_SIZE);
+        assertEquals(0, BUF_REG_RING_ADDR);
+        assertEquals(8, BUF_REG_RING_ENTRIES);
+        assertEquals(12, BUF_REG_BGID);
+        assertEquals(14, BUF_REG_FLAGS);
+        assertEquals(16, BUF_SIZE);
+        assertEquals(0, BUF_ADDR);
+        assertEquals(8, BUF_LEN);
+        assertEquals(12, BUF_BID);
+        assertEquals(14, BUF_RING_TAIL);
+        assertEquals(32, IOSQE_BUFFER_SELECT);
+        assertEquals(1, IORING_CQE_F_BUFFER);
+        assertEquals(16, IORING_CQE_BUFFER_SHIFT);
+        assertEquals(16, IORING_CQE_F_BUF_MORE);
+        assertEquals(2, IORING_URING_CMD_MULTISHOT);
+    }
+
     @Test
     void cqeAndParamsMatchHeader() {
         assertEquals(16, CQE_SIZE);

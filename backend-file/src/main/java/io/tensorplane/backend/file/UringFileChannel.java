@@ -2,6 +2,7 @@ package io.tensorplane.backend.file;
 
 import static io.tensorplane.uring.IoUringLayout.*;
 
+import io.tensorplane.engine.CompletionSlots;
 import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.RegisteredBufferIo;
@@ -56,8 +57,7 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
     private final SharedRing shared;
     private final int route;
 
-    private IoCompletion[] done = new IoCompletion[INITIAL_SLOTS];
-    private long[] tags = new long[INITIAL_SLOTS];
+    private final CompletionSlots slots = new CompletionSlots(INITIAL_SLOTS);
     private byte[] ops = new byte[INITIAL_SLOTS];
     private long[] offsets = new long[INITIAL_SLOTS];
     /** Length of the whole I/O (long: discard and write-zeroes ranges may exceed 2 GiB). */
@@ -77,9 +77,6 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
     private Bounce[] bounces = new Bounce[INITIAL_SLOTS];
     /** Zeros for {@link #ZEROES_BY_WRITE}, made on first use. */
     private Bounce zeros;
-    private int[] free = new int[INITIAL_SLOTS];
-    private int freeCount;
-    private int inFlight;
     private boolean closed;
 
     private UringFileChannel(FileDevice device, FileTarget target, IoUring ring, boolean ownRing, SharedRing shared) {
@@ -88,10 +85,6 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
         this.ownRing = ownRing;
         this.shared = shared;
         this.route = shared == null ? 0 : shared.addRoute(this);
-        for (int i = 0; i < INITIAL_SLOTS; i++) {
-            free[i] = INITIAL_SLOTS - 1 - i;
-        }
-        freeCount = INITIAL_SLOTS;
     }
 
     static UringFileChannel onOwnRing(FileDevice device, FileTarget target) {
@@ -115,12 +108,10 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
     // ---------------------------------------------------------------- submission
 
     private int slot(IoCompletion completion, long tag, byte op, long offset, long length, long address) {
-        if (freeCount == 0) {
-            grow();
+        int s = slots.take(completion, tag);
+        if (s >= ops.length) {
+            grow(slots.capacity());
         }
-        int s = free[--freeCount];
-        done[s] = completion;
-        tags[s] = tag;
         ops[s] = op;
         offsets[s] = offset;
         lengths[s] = length;
@@ -131,15 +122,10 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
         registered[s] = -1;
         pending[s] = 1;
         errors[s] = 0;
-        inFlight++;
         return s;
     }
 
-    private void grow() {
-        int old = done.length;
-        int n = old * 2;
-        done = Arrays.copyOf(done, n);
-        tags = Arrays.copyOf(tags, n);
+    private void grow(int n) {
         ops = Arrays.copyOf(ops, n);
         offsets = Arrays.copyOf(offsets, n);
         lengths = Arrays.copyOf(lengths, n);
@@ -151,10 +137,6 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
         pending = Arrays.copyOf(pending, n);
         errors = Arrays.copyOf(errors, n);
         bounces = Arrays.copyOf(bounces, n);
-        free = Arrays.copyOf(free, n);
-        for (int i = n - 1; i >= old; i--) {
-            free[freeCount++] = i;
-        }
     }
 
     /** A free SQE; when the submission queue is full, what is in it is pushed to the kernel first. */
@@ -440,12 +422,7 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
     }
 
     private void finish(int s, int result) {
-        IoCompletion c = done[s];
-        long tag = tags[s];
-        done[s] = null;
-        free[freeCount++] = s;
-        inFlight--;
-        c.complete(tag, result);
+        slots.complete(s, result);
     }
 
     /** The discard ioctl, on kernels whose io_uring cannot discard a block device: blocks the thread. */
@@ -481,7 +458,7 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
 
     @Override
     public int inFlight() {
-        return inFlight;
+        return slots.inFlight();
     }
 
     @Override
@@ -499,7 +476,7 @@ final class UringFileChannel extends FileChannelBase implements CqeHandler, Regi
         if (ownRing) {
             // The kernel may still write into bounce buffers of I/O in flight: let it finish first.
             long deadline = System.nanoTime() + 30_000_000_000L;
-            while (inFlight > 0 && System.nanoTime() < deadline) {
+            while (slots.inFlight() > 0 && System.nanoTime() < deadline) {
                 if (ring.submitAndWait(1) < 0 && ring.pendingSubmissions() == 0 && !ring.hasCompletions()) {
                     Thread.onSpinWait();
                 }

@@ -3,6 +3,7 @@ package io.tensorplane.engine.emulation;
 import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Capabilities;
 import io.tensorplane.engine.ChannelHost;
+import io.tensorplane.engine.CompletionSlots;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.IoOp;
@@ -59,57 +60,37 @@ public final class LatencyDevice implements BlockDevice {
         private final SplitMix64 random;
         private final long jitter = model.jitterNanos();
 
-        private IoCompletion[] done = new IoCompletion[INITIAL_SLOTS];
-        private long[] tags = new long[INITIAL_SLOTS];
+        private final CompletionSlots slots = new CompletionSlots(INITIAL_SLOTS);
         private long[] due = new long[INITIAL_SLOTS];
         private int[] results = new int[INITIAL_SLOTS];
-        /** Stack of free slot indices. */
-        private int[] free = new int[INITIAL_SLOTS];
-        private int freeCount;
         /** Min-heap of slots whose inner I/O completed, by due time. */
         private int[] heap = new int[INITIAL_SLOTS];
         private int heapSize;
-        private int inFlight;
         private long lastLatency;
 
         Channel(IoChannel inner, SplitMix64 random) {
             this.inner = inner;
             this.random = random;
-            for (int i = 0; i < INITIAL_SLOTS; i++) {
-                free[i] = INITIAL_SLOTS - 1 - i;
-            }
-            freeCount = INITIAL_SLOTS;
         }
 
         private int slot(IoOp op, long length, IoCompletion completion, long tag) {
-            if (freeCount == 0) {
-                grow();
+            int s = slots.take(completion, tag);
+            if (s >= due.length) {
+                grow(slots.capacity());
             }
-            int s = free[--freeCount];
             long latency = model.baseNanos(op, length);
             if (jitter > 0) {
                 latency += random.nextLong(jitter);
             }
-            done[s] = completion;
-            tags[s] = tag;
             lastLatency = latency;
             due[s] = System.nanoTime() + latency;
-            inFlight++;
             return s;
         }
 
-        private void grow() {
-            int old = done.length;
-            int n = old * 2;
-            done = Arrays.copyOf(done, n);
-            tags = Arrays.copyOf(tags, n);
+        private void grow(int n) {
             due = Arrays.copyOf(due, n);
             results = Arrays.copyOf(results, n);
             heap = Arrays.copyOf(heap, n);
-            free = Arrays.copyOf(free, n);
-            for (int i = n - 1; i >= old; i--) {
-                free[freeCount++] = i;
-            }
         }
 
         /** The inner device completed slot {@code tag}: queue it for delivery when due. */
@@ -193,21 +174,15 @@ public final class LatencyDevice implements BlockDevice {
             // Bounded by what was queued on entry, so callbacks that submit again cannot keep us here.
             for (int budget = heapSize; budget > 0 && heapSize > 0 && due[heap[0]] - now <= 0; budget--) {
                 int s = popHeap();
-                IoCompletion completion = done[s];
-                long tag = tags[s];
-                int result = results[s];
-                done[s] = null;
-                free[freeCount++] = s;
-                inFlight--;
                 delivered++;
-                completion.complete(tag, result);
+                slots.complete(s, results[s]);
             }
             return delivered;
         }
 
         @Override
         public int inFlight() {
-            return inFlight;
+            return slots.inFlight();
         }
 
         @Override

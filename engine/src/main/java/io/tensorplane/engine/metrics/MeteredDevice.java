@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Capabilities;
 import io.tensorplane.engine.ChannelHost;
+import io.tensorplane.engine.CompletionSlots;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.IoOp;
@@ -196,13 +197,10 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
         final long[] counters = new long[COUNTER_LONGS];
         final LatencyHistogram[] histograms = new LatencyHistogram[OPS];
 
-        private IoCompletion[] done = new IoCompletion[INITIAL_SLOTS];
-        private long[] tags = new long[INITIAL_SLOTS];
+        private final CompletionSlots slots = new CompletionSlots(INITIAL_SLOTS);
         private long[] started = new long[INITIAL_SLOTS];
         private int[] ops = new int[INITIAL_SLOTS];
         private long[] ranges = new long[INITIAL_SLOTS];
-        private int[] free = new int[INITIAL_SLOTS];
-        private int freeCount;
         private boolean closed;
 
         Channel(IoChannel inner) {
@@ -210,10 +208,6 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
             for (int op = 0; op < OPS; op++) {
                 histograms[op] = new LatencyHistogram();
             }
-            for (int i = 0; i < INITIAL_SLOTS; i++) {
-                free[i] = INITIAL_SLOTS - 1 - i;
-            }
-            freeCount = INITIAL_SLOTS;
         }
 
         private void add(int index, long delta) {
@@ -221,30 +215,20 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
         }
 
         private int begin(IoOp op, IoCompletion completion, long tag) {
-            if (freeCount == 0) {
-                grow();
+            int s = slots.take(completion, tag);
+            if (s >= started.length) {
+                grow(slots.capacity());
             }
-            int s = free[--freeCount];
-            done[s] = completion;
-            tags[s] = tag;
             ops[s] = op.ordinal();
             started[s] = System.nanoTime();
             add(IN_FLIGHT, 1);
             return s;
         }
 
-        private void grow() {
-            int old = done.length;
-            int n = old * 2;
-            done = Arrays.copyOf(done, n);
-            tags = Arrays.copyOf(tags, n);
+        private void grow(int n) {
             started = Arrays.copyOf(started, n);
             ops = Arrays.copyOf(ops, n);
             ranges = Arrays.copyOf(ranges, n);
-            free = Arrays.copyOf(free, n);
-            for (int i = n - 1; i >= old; i--) {
-                free[freeCount++] = i;
-            }
         }
 
         /** Completion of slot {@code slot} from the inner channel. */
@@ -252,11 +236,7 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
         public void complete(long slot, int result) {
             int s = (int) slot;
             long latency = System.nanoTime() - started[s];
-            IoCompletion completion = done[s];
-            long tag = tags[s];
             int op = ops[s];
-            done[s] = null;
-            free[freeCount++] = s;
             int base = PAD + op * FIELDS;
             add(base + COUNT, 1);
             if (result < 0) {
@@ -266,7 +246,7 @@ public final class MeteredDevice implements BlockDevice, MeterBinder {
             }
             add(IN_FLIGHT, -1);
             histograms[op].record(latency);
-            completion.complete(tag, result);
+            slots.complete(s, result);
         }
 
         /** Reads and writes report bytes in the result; discard and write-zeroes report the range. */

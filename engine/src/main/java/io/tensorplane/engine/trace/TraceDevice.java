@@ -3,6 +3,7 @@ package io.tensorplane.engine.trace;
 import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Capabilities;
 import io.tensorplane.engine.ChannelHost;
+import io.tensorplane.engine.CompletionSlots;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.IoOp;
@@ -138,8 +139,7 @@ public final class TraceDevice implements BlockDevice {
         private volatile boolean closed;
         private long nextSeq;
 
-        private IoCompletion[] done = new IoCompletion[INITIAL_SLOTS];
-        private long[] tags = new long[INITIAL_SLOTS];
+        private final CompletionSlots slots = new CompletionSlots(INITIAL_SLOTS);
         private long[] seqs = new long[INITIAL_SLOTS];
         private long[] submitted = new long[INITIAL_SLOTS];
         private long[] offsets = new long[INITIAL_SLOTS];
@@ -147,9 +147,6 @@ public final class TraceDevice implements BlockDevice {
         private long[] addresses = new long[INITIAL_SLOTS];
         private long[] drawn = new long[INITIAL_SLOTS];
         private int[] opFlags = new int[INITIAL_SLOTS];
-        private int[] free = new int[INITIAL_SLOTS];
-        private int freeCount;
-        private int inFlight;
 
         Channel(int id, String origin, IoChannel inner) {
             this.id = id;
@@ -161,10 +158,6 @@ public final class TraceDevice implements BlockDevice {
             this.buf = new UnsafeBuffer(memory);
             this.ring = new OneToOneRingBuffer(buf);
             this.maxPayload = ring.maxMsgLength() - TraceRecord.SIZE;
-            for (int i = 0; i < INITIAL_SLOTS; i++) {
-                free[i] = INITIAL_SLOTS - 1 - i;
-            }
-            freeCount = INITIAL_SLOTS;
         }
 
         long droppedByThread() {
@@ -176,19 +169,16 @@ public final class TraceDevice implements BlockDevice {
         }
 
         private int begin(IoOp op, long offset, long length, long address, int flags, IoCompletion completion, long tag) {
-            if (freeCount == 0) {
-                grow();
+            int s = slots.take(completion, tag);
+            if (s >= seqs.length) {
+                grow(slots.capacity());
             }
-            int s = free[--freeCount];
-            done[s] = completion;
-            tags[s] = tag;
             seqs[s] = nextSeq++;
             offsets[s] = offset;
             lengths[s] = length;
             addresses[s] = address;
             drawn[s] = -1;
             opFlags[s] = op.ordinal() | (flags & TraceRecord.F_IO_MASK) << 8;
-            inFlight++;
             submitted[s] = System.nanoTime();
             return s;
         }
@@ -200,11 +190,7 @@ public final class TraceDevice implements BlockDevice {
             }
         }
 
-        private void grow() {
-            int old = done.length;
-            int n = old * 2;
-            done = Arrays.copyOf(done, n);
-            tags = Arrays.copyOf(tags, n);
+        private void grow(int n) {
             seqs = Arrays.copyOf(seqs, n);
             submitted = Arrays.copyOf(submitted, n);
             offsets = Arrays.copyOf(offsets, n);
@@ -212,10 +198,6 @@ public final class TraceDevice implements BlockDevice {
             addresses = Arrays.copyOf(addresses, n);
             drawn = Arrays.copyOf(drawn, n);
             opFlags = Arrays.copyOf(opFlags, n);
-            free = Arrays.copyOf(free, n);
-            for (int i = n - 1; i >= old; i--) {
-                free[freeCount++] = i;
-            }
         }
 
         /** The inner channel completed slot {@code slot}: append its record, then complete the caller's I/O. */
@@ -259,12 +241,7 @@ public final class TraceDevice implements BlockDevice {
                 buf.putShort(index + TraceRecord.FLAGS + 1, (short) 0);
                 ring.commit(index);
             }
-            IoCompletion completion = done[s];
-            long tag = tags[s];
-            done[s] = null;
-            free[freeCount++] = s;
-            inFlight--;
-            completion.complete(tag, result);
+            slots.complete(s, result);
         }
 
         @Override
@@ -309,7 +286,7 @@ public final class TraceDevice implements BlockDevice {
 
         @Override
         public int inFlight() {
-            return inFlight;
+            return slots.inFlight();
         }
 
         @Override

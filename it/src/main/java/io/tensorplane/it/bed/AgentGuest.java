@@ -66,6 +66,7 @@ final class AgentGuest implements Guest {
             Files.createDirectories(share);
             Files.createDirectories(console.getParent());
             Files.deleteIfExists(console);
+            Files.deleteIfExists(console.resolveSibling(name + ".commands.log"));
             List<String> cmd = new ArrayList<>();
             ProcessBuilder pb;
             if (mode == Testbed.Mode.VM) {
@@ -168,6 +169,7 @@ final class AgentGuest implements Guest {
             sleep = Math.min(20, sleep * 2);
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        timing(String.format("%7.1f s  rc %s  %s", elapsed.toMillis() / 1000.0, code.strip(), oneLine(command)));
         int exit;
         try {
             exit = Integer.parseInt(code.strip());
@@ -199,6 +201,29 @@ final class AgentGuest implements Guest {
             kernelRelease = mode == Testbed.Mode.NATIVE ? Testbed.hostKernelRelease() : runOk("uname -r").out();
         }
         return kernelRelease;
+    }
+
+    /** Marks where a test starts in {@code testbed-logs/<name>.commands.log}, the time each command took. */
+    void noteTestStart(String test) {
+        timing("=== " + test);
+    }
+
+    /**
+     * One line of {@code <name>.commands.log}: where a guest's time goes (under emulation most of a test's time is
+     * JVM start-ups and fio, and this log says which), best effort.
+     */
+    private void timing(String line) {
+        try {
+            Files.writeString(console.resolveSibling(name + ".commands.log"), line + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // best effort: timings only
+        }
+    }
+
+    private static String oneLine(String command) {
+        String s = command.replaceAll("\\s+", " ").strip();
+        return s.length() > 240 ? s.substring(0, 240) + " ..." : s;
     }
 
     /** Appends a note (e.g. a failed test's name and the guest's dmesg) to {@code testbed-logs/<name>.failures.log}. */

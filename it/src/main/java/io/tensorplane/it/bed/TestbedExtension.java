@@ -4,6 +4,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -16,10 +17,10 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * JUnit 5 extension behind {@link TestbedTest}: boots one guest per test class, on the kernel series the class names
  * (named after the class, so its console log is {@code it/target/testbed-logs/<TestClass>.log}), resolves
  * {@link Guest} parameters, records failed tests
- * with the guest's dmesg in {@code <TestClass>.failures.log}, and powers the guest off after the class.
+ * with the guest's dmesg in {@code <TestClass>.failures.log} and each command's time in {@code <TestClass>.commands.log}, and powers the guest off after the class.
  */
-public final class TestbedExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher,
-        ExecutionCondition {
+public final class TestbedExtension implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback, ParameterResolver,
+        TestWatcher, ExecutionCondition {
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(TestbedExtension.class);
     private static final String KEY = "guest";
@@ -57,6 +58,13 @@ public final class TestbedExtension implements BeforeAllCallback, AfterAllCallba
         Guest guest = Testbed.boot(testClass.getSimpleName(), kernel, init, arch);
         context.getStore(NS).put(KEY, guest);
         context.getStore(NS).put(KEY + ".owner", context.getUniqueId());
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        if (context.getStore(NS).get(KEY, Guest.class) instanceof AgentGuest a) {
+            a.noteTestStart(context.getRequiredTestMethod().getName() + " " + context.getDisplayName());
+        }
     }
 
     @Override

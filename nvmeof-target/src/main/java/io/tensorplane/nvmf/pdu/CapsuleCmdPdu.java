@@ -20,17 +20,14 @@ public final class CapsuleCmdPdu {
      * {@link #sqe()} writes the command, {@link #finish} adds the header digest. The caller writes the data at
      * {@link #dataOffset()} and, with a data digest, the digest after it.
      */
-    public static final class Encoder {
+    public static final class Encoder extends FieldWriter {
         private final Sqe.Encoder sqe = new Sqe.Encoder();
-        private MutableDirectBuffer b;
-        private int at;
         private boolean hdgst;
         private int pdo;
         private int plen;
 
         public Encoder wrap(MutableDirectBuffer buffer, int offset, boolean headerDigest, boolean dataDigest, int dataLength) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             hdgst = headerDigest;
             int hd = headerDigest ? Pdu.DIGEST_LENGTH : 0;
             boolean dd = dataDigest && dataLength > 0;
@@ -52,10 +49,7 @@ public final class CapsuleCmdPdu {
 
         /** Writes the header digest if enabled; returns the PDU's whole length (PLEN). */
         public int finish(Crc32c crc) {
-            if (hdgst) {
-                Pdu.putHeaderDigest(b, at, HLEN, crc);
-            }
-            return plen;
+            return digestHeader(hdgst, HLEN, plen, crc);
         }
     }
 

@@ -3,8 +3,6 @@ package io.tensorplane.nvmf.pdu;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.tensorplane.nvmf.pdu.Pdu.LE;
-
 /** {@code struct nvme_tcp_rsp_pdu}: a response capsule, the common header followed by a 16-byte CQE. */
 public final class CapsuleRespPdu {
     /** Offset of {@code struct nvme_completion} in the PDU. */
@@ -14,42 +12,39 @@ public final class CapsuleRespPdu {
     private CapsuleRespPdu() {
     }
 
-    public static final class Encoder {
-        private MutableDirectBuffer b;
-        private int at;
+    public static final class Encoder extends FieldWriter {
         private boolean hdgst;
 
         public Encoder wrap(MutableDirectBuffer buffer, int offset, boolean headerDigest) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             hdgst = headerDigest;
             Pdu.putHeader(b, at, Pdu.RSP, headerDigest ? Pdu.F_HDGST : 0, HLEN, 0, length());
             return this;
         }
 
         public Encoder result(long v) {
-            b.putLong(at + CQE + Cqe.RESULT, v, LE);
+            u64(CQE + Cqe.RESULT, v);
             return this;
         }
 
         public Encoder sqHead(int v) {
-            b.putShort(at + CQE + Cqe.SQ_HEAD, (short) v, LE);
+            u16(CQE + Cqe.SQ_HEAD, v);
             return this;
         }
 
         public Encoder sqId(int v) {
-            b.putShort(at + CQE + Cqe.SQ_ID, (short) v, LE);
+            u16(CQE + Cqe.SQ_ID, v);
             return this;
         }
 
         public Encoder cid(int v) {
-            b.putShort(at + CQE + Cqe.COMMAND_ID, (short) v, LE);
+            u16(CQE + Cqe.COMMAND_ID, v);
             return this;
         }
 
         /** The NVMe status ({@code SCT << 8 | SC}, DNR); the phase tag is 0 on fabrics. */
         public Encoder status(int v) {
-            b.putShort(at + CQE + Cqe.STATUS, (short) (v << 1), LE);
+            u16(CQE + Cqe.STATUS, v << 1);
             return this;
         }
 
@@ -59,42 +54,36 @@ public final class CapsuleRespPdu {
 
         /** Writes the header digest if enabled; returns the PDU's length. */
         public int finish(Crc32c crc) {
-            if (hdgst) {
-                Pdu.putHeaderDigest(b, at, HLEN, crc);
-            }
-            return length();
+            return digestHeader(hdgst, HLEN, length(), crc);
         }
     }
 
-    public static final class Decoder {
-        private DirectBuffer b;
-        private int at;
+    public static final class Decoder extends FieldReader {
 
         public Decoder wrap(DirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             return this;
         }
 
         public long result() {
-            return b.getLong(at + CQE + Cqe.RESULT, LE);
+            return i64(CQE + Cqe.RESULT);
         }
 
         public int sqHead() {
-            return b.getShort(at + CQE + Cqe.SQ_HEAD, LE) & 0xffff;
+            return u16(CQE + Cqe.SQ_HEAD);
         }
 
         public int sqId() {
-            return b.getShort(at + CQE + Cqe.SQ_ID, LE) & 0xffff;
+            return u16(CQE + Cqe.SQ_ID);
         }
 
         public int cid() {
-            return b.getShort(at + CQE + Cqe.COMMAND_ID, LE) & 0xffff;
+            return u16(CQE + Cqe.COMMAND_ID);
         }
 
         /** The status without the phase tag. */
         public int status() {
-            return (b.getShort(at + CQE + Cqe.STATUS, LE) & 0xffff) >>> 1;
+            return u16(CQE + Cqe.STATUS) >>> 1;
         }
     }
 }

@@ -3,8 +3,6 @@ package io.tensorplane.nvmf.pdu;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.tensorplane.nvmf.pdu.Pdu.LE;
-
 /** {@code struct nvme_tcp_data_pdu}: the header of H2CData and C2HData PDUs (24 bytes), then the data. */
 public final class DataPdu {
     public static final int CCCID = 8;
@@ -20,9 +18,7 @@ public final class DataPdu {
      * Writes a data PDU header: {@link #wrap} sets the common header (the data follows the header digest, PDO
      * {@code 24 + HDGST}) and DATAL; the caller writes the data at {@link #dataOffset()} and its digest after it.
      */
-    public static final class Encoder {
-        private MutableDirectBuffer b;
-        private int at;
+    public static final class Encoder extends FieldWriter {
         private boolean hdgst;
         private int pdo;
         private int plen;
@@ -33,30 +29,29 @@ public final class DataPdu {
          */
         public Encoder wrap(MutableDirectBuffer buffer, int offset, int type, int flags, boolean headerDigest,
                             boolean dataDigest, int dataLength) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             hdgst = headerDigest;
             pdo = HLEN + (headerDigest ? Pdu.DIGEST_LENGTH : 0);
             plen = pdo + dataLength + (dataDigest ? Pdu.DIGEST_LENGTH : 0);
             Pdu.putHeader(b, at, type, flags | (headerDigest ? Pdu.F_HDGST : 0) | (dataDigest ? Pdu.F_DDGST : 0),
                     HLEN, pdo, plen);
-            b.putInt(at + DATAL, dataLength, LE);
-            b.putInt(at + 20, 0, LE);
+            u32(DATAL, dataLength);
+            u32(20, 0);
             return this;
         }
 
         public Encoder cccid(int v) {
-            b.putShort(at + CCCID, (short) v, LE);
+            u16(CCCID, v);
             return this;
         }
 
         public Encoder ttag(int v) {
-            b.putShort(at + TTAG, (short) v, LE);
+            u16(TTAG, v);
             return this;
         }
 
         public Encoder datao(int v) {
-            b.putInt(at + DATAO, v, LE);
+            u32(DATAO, v);
             return this;
         }
 
@@ -71,37 +66,31 @@ public final class DataPdu {
 
         /** Writes the header digest if enabled; returns PLEN. */
         public int finish(Crc32c crc) {
-            if (hdgst) {
-                Pdu.putHeaderDigest(b, at, HLEN, crc);
-            }
-            return plen;
+            return digestHeader(hdgst, HLEN, plen, crc);
         }
     }
 
-    public static final class Decoder {
-        private DirectBuffer b;
-        private int at;
+    public static final class Decoder extends FieldReader {
 
         public Decoder wrap(DirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             return this;
         }
 
         public int cccid() {
-            return b.getShort(at + CCCID, LE) & 0xffff;
+            return u16(CCCID);
         }
 
         public int ttag() {
-            return b.getShort(at + TTAG, LE) & 0xffff;
+            return u16(TTAG);
         }
 
         public int datao() {
-            return b.getInt(at + DATAO, LE);
+            return i32(DATAO);
         }
 
         public int datal() {
-            return b.getInt(at + DATAL, LE);
+            return i32(DATAL);
         }
     }
 }

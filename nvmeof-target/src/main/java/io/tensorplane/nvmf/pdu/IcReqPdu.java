@@ -3,8 +3,6 @@ package io.tensorplane.nvmf.pdu;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.tensorplane.nvmf.pdu.Pdu.LE;
-
 /** {@code struct nvme_tcp_icreq_pdu}: the host's Initialize Connection Request (128 bytes). */
 public final class IcReqPdu {
     public static final int PFV = 8;
@@ -17,36 +15,33 @@ public final class IcReqPdu {
     }
 
     /** Writes an ICReq; {@link #wrap} clears the PDU and writes its common header. */
-    public static final class Encoder {
-        private MutableDirectBuffer b;
-        private int at;
+    public static final class Encoder extends FieldWriter {
 
         public Encoder wrap(MutableDirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
-            b.setMemory(at, SIZE, (byte) 0);
+            start(buffer, offset);
+            clear(SIZE);
             Pdu.putHeader(b, at, Pdu.ICREQ, 0, SIZE, 0, SIZE);
             return this;
         }
 
         public Encoder pfv(int v) {
-            b.putShort(at + PFV, (short) v, LE);
+            u16(PFV, v);
             return this;
         }
 
         public Encoder hpda(int v) {
-            b.putByte(at + HPDA, (byte) v);
+            u8(HPDA, v);
             return this;
         }
 
         /** {@link Pdu#HDR_DIGEST_ENABLE} | {@link Pdu#DATA_DIGEST_ENABLE}. */
         public Encoder digest(int v) {
-            b.putByte(at + DIGEST, (byte) v);
+            u8(DIGEST, v);
             return this;
         }
 
         public Encoder maxr2t(int v) {
-            b.putInt(at + MAXR2T, v, LE);
+            u32(MAXR2T, v);
             return this;
         }
 
@@ -55,30 +50,27 @@ public final class IcReqPdu {
         }
     }
 
-    public static final class Decoder {
-        private DirectBuffer b;
-        private int at;
+    public static final class Decoder extends FieldReader {
 
         public Decoder wrap(DirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             return this;
         }
 
         public int pfv() {
-            return b.getShort(at + PFV, LE) & 0xffff;
+            return u16(PFV);
         }
 
         public int hpda() {
-            return b.getByte(at + HPDA) & 0xff;
+            return u8(HPDA);
         }
 
         public int digest() {
-            return b.getByte(at + DIGEST) & 0xff;
+            return u8(DIGEST);
         }
 
         public int maxr2t() {
-            return b.getInt(at + MAXR2T, LE);
+            return i32(MAXR2T);
         }
     }
 }

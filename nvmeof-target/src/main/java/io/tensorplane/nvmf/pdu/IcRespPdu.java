@@ -3,8 +3,6 @@ package io.tensorplane.nvmf.pdu;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.tensorplane.nvmf.pdu.Pdu.LE;
-
 /** {@code struct nvme_tcp_icresp_pdu}: the controller's Initialize Connection Response (128 bytes). */
 public final class IcRespPdu {
     public static final int PFV = 8;
@@ -17,35 +15,32 @@ public final class IcRespPdu {
     private IcRespPdu() {
     }
 
-    public static final class Encoder {
-        private MutableDirectBuffer b;
-        private int at;
+    public static final class Encoder extends FieldWriter {
 
         public Encoder wrap(MutableDirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
-            b.setMemory(at, SIZE, (byte) 0);
+            start(buffer, offset);
+            clear(SIZE);
             Pdu.putHeader(b, at, Pdu.ICRESP, 0, SIZE, 0, SIZE);
             return this;
         }
 
         public Encoder pfv(int v) {
-            b.putShort(at + PFV, (short) v, LE);
+            u16(PFV, v);
             return this;
         }
 
         public Encoder cpda(int v) {
-            b.putByte(at + CPDA, (byte) v);
+            u8(CPDA, v);
             return this;
         }
 
         public Encoder digest(int v) {
-            b.putByte(at + DIGEST, (byte) v);
+            u8(DIGEST, v);
             return this;
         }
 
         public Encoder maxdata(int v) {
-            b.putInt(at + MAXDATA, v, LE);
+            u32(MAXDATA, v);
             return this;
         }
 
@@ -54,30 +49,27 @@ public final class IcRespPdu {
         }
     }
 
-    public static final class Decoder {
-        private DirectBuffer b;
-        private int at;
+    public static final class Decoder extends FieldReader {
 
         public Decoder wrap(DirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             return this;
         }
 
         public int pfv() {
-            return b.getShort(at + PFV, LE) & 0xffff;
+            return u16(PFV);
         }
 
         public int cpda() {
-            return b.getByte(at + CPDA) & 0xff;
+            return u8(CPDA);
         }
 
         public int digest() {
-            return b.getByte(at + DIGEST) & 0xff;
+            return u8(DIGEST);
         }
 
         public int maxdata() {
-            return b.getInt(at + MAXDATA, LE);
+            return i32(MAXDATA);
         }
     }
 }

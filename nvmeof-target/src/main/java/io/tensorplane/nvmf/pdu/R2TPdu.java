@@ -3,8 +3,6 @@ package io.tensorplane.nvmf.pdu;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.tensorplane.nvmf.pdu.Pdu.LE;
-
 /** {@code struct nvme_tcp_r2t_pdu}: Ready to Transfer (24 bytes). */
 public final class R2TPdu {
     public static final int CCCID = 8;
@@ -16,37 +14,34 @@ public final class R2TPdu {
     private R2TPdu() {
     }
 
-    public static final class Encoder {
-        private MutableDirectBuffer b;
-        private int at;
+    public static final class Encoder extends FieldWriter {
         private boolean hdgst;
 
         public Encoder wrap(MutableDirectBuffer buffer, int offset, boolean headerDigest) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             hdgst = headerDigest;
             Pdu.putHeader(b, at, Pdu.R2T, headerDigest ? Pdu.F_HDGST : 0, HLEN, 0, length());
-            b.putInt(at + 20, 0, LE);
+            u32(20, 0);
             return this;
         }
 
         public Encoder cccid(int v) {
-            b.putShort(at + CCCID, (short) v, LE);
+            u16(CCCID, v);
             return this;
         }
 
         public Encoder ttag(int v) {
-            b.putShort(at + TTAG, (short) v, LE);
+            u16(TTAG, v);
             return this;
         }
 
         public Encoder r2to(int v) {
-            b.putInt(at + R2TO, v, LE);
+            u32(R2TO, v);
             return this;
         }
 
         public Encoder r2tl(int v) {
-            b.putInt(at + R2TL, v, LE);
+            u32(R2TL, v);
             return this;
         }
 
@@ -55,37 +50,31 @@ public final class R2TPdu {
         }
 
         public int finish(Crc32c crc) {
-            if (hdgst) {
-                Pdu.putHeaderDigest(b, at, HLEN, crc);
-            }
-            return length();
+            return digestHeader(hdgst, HLEN, length(), crc);
         }
     }
 
-    public static final class Decoder {
-        private DirectBuffer b;
-        private int at;
+    public static final class Decoder extends FieldReader {
 
         public Decoder wrap(DirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             return this;
         }
 
         public int cccid() {
-            return b.getShort(at + CCCID, LE) & 0xffff;
+            return u16(CCCID);
         }
 
         public int ttag() {
-            return b.getShort(at + TTAG, LE) & 0xffff;
+            return u16(TTAG);
         }
 
         public int r2to() {
-            return b.getInt(at + R2TO, LE);
+            return i32(R2TO);
         }
 
         public int r2tl() {
-            return b.getInt(at + R2TL, LE);
+            return i32(R2TL);
         }
     }
 }

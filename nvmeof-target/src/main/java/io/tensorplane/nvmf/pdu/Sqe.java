@@ -3,8 +3,6 @@ package io.tensorplane.nvmf.pdu;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.tensorplane.nvmf.pdu.Pdu.LE;
-
 /**
  * {@code struct nvme_command} (include/linux/nvme.h): the 64-byte submission queue entry, with the
  * offsets of the common fields, the read/write fields and the fabrics command type.
@@ -50,123 +48,117 @@ public final class Sqe {
     }
 
     /** Writes an SQE; {@link #wrap} clears it. */
-    public static final class Encoder {
-        private MutableDirectBuffer b;
-        private int at;
+    public static final class Encoder extends FieldWriter {
 
         public Encoder wrap(MutableDirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
-            b.setMemory(at, SIZE, (byte) 0);
+            start(buffer, offset);
+            clear(SIZE);
             return this;
         }
 
         public Encoder opcode(int v) {
-            b.putByte(at + OPCODE, (byte) v);
+            u8(OPCODE, v);
             return this;
         }
 
         public Encoder flags(int v) {
-            b.putByte(at + FLAGS, (byte) v);
+            u8(FLAGS, v);
             return this;
         }
 
         public Encoder cid(int v) {
-            b.putShort(at + COMMAND_ID, (short) v, LE);
+            u16(COMMAND_ID, v);
             return this;
         }
 
         public Encoder nsid(int v) {
-            b.putInt(at + NSID, v, LE);
+            u32(NSID, v);
             return this;
         }
 
         /** Fabrics command type (overlays the NSID's first byte). */
         public Encoder fctype(int v) {
-            b.putByte(at + FCTYPE, (byte) v);
+            u8(FCTYPE, v);
             return this;
         }
 
         /** Command dword {@code n} (10..15). */
         public Encoder cdw(int n, int v) {
-            b.putInt(at + CDW10 + 4 * (n - 10), v, LE);
+            u32(CDW10 + 4 * (n - 10), v);
             return this;
         }
 
         public Encoder putByte(int field, int v) {
-            b.putByte(at + field, (byte) v);
+            u8(field, v);
             return this;
         }
 
         public Encoder putShort(int field, int v) {
-            b.putShort(at + field, (short) v, LE);
+            u16(field, v);
             return this;
         }
 
         public Encoder putInt(int field, int v) {
-            b.putInt(at + field, v, LE);
+            u32(field, v);
             return this;
         }
 
         public Encoder putLong(int field, long v) {
-            b.putLong(at + field, v, LE);
+            u64(field, v);
             return this;
         }
 
         /** The data pointer: one SGL descriptor (in-capsule or transport data block). */
         public Encoder sgl(long address, int length, int type) {
-            b.putLong(at + SGL_ADDR, address, LE);
-            b.putInt(at + SGL_LENGTH, length, LE);
-            b.putByte(at + SGL_TYPE, (byte) type);
+            u64(SGL_ADDR, address);
+            u32(SGL_LENGTH, length);
+            u8(SGL_TYPE, type);
             return this;
         }
     }
 
-    public static final class Decoder {
-        private DirectBuffer b;
-        private int at;
+    public static final class Decoder extends FieldReader {
 
         public Decoder wrap(DirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             return this;
         }
 
         public int opcode() {
-            return b.getByte(at + OPCODE) & 0xff;
+            return u8(OPCODE);
         }
 
         public int flags() {
-            return b.getByte(at + FLAGS) & 0xff;
+            return u8(FLAGS);
         }
 
         public int cid() {
-            return b.getShort(at + COMMAND_ID, LE) & 0xffff;
+            return u16(COMMAND_ID);
         }
 
         public int nsid() {
-            return b.getInt(at + NSID, LE);
+            return i32(NSID);
         }
 
         public int fctype() {
-            return b.getByte(at + FCTYPE) & 0xff;
+            return u8(FCTYPE);
         }
 
         /** Command dword {@code n} (10..15). */
         public int cdw(int n) {
-            return b.getInt(at + CDW10 + 4 * (n - 10), LE);
+            return i32(CDW10 + 4 * (n - 10));
         }
 
         public long sglAddress() {
-            return b.getLong(at + SGL_ADDR, LE);
+            return i64(SGL_ADDR);
         }
 
         public int sglLength() {
-            return b.getInt(at + SGL_LENGTH, LE);
+            return i32(SGL_LENGTH);
         }
 
         public int sglType() {
-            return b.getByte(at + SGL_TYPE) & 0xff;
+            return u8(SGL_TYPE);
         }
     }
 }

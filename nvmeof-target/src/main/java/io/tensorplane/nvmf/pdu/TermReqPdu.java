@@ -3,8 +3,6 @@ package io.tensorplane.nvmf.pdu;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.tensorplane.nvmf.pdu.Pdu.LE;
-
 /**
  * {@code struct nvme_tcp_term_pdu}: H2C/C2H Terminate Connection Request (24-byte header).
  *
@@ -43,25 +41,22 @@ public final class TermReqPdu {
     }
 
     /** Writes a TermReq without error data: C2H from the controller, H2C from the host. */
-    public static final class Encoder {
-        private MutableDirectBuffer b;
-        private int at;
+    public static final class Encoder extends FieldWriter {
 
         public Encoder wrap(MutableDirectBuffer buffer, int offset, boolean fromController) {
-            b = buffer;
-            at = offset;
-            b.setMemory(at, HLEN, (byte) 0);
+            start(buffer, offset);
+            clear(HLEN);
             Pdu.putHeader(b, at, fromController ? Pdu.C2H_TERM : Pdu.H2C_TERM, 0, HLEN, 0, HLEN);
             return this;
         }
 
         public Encoder fes(int v) {
-            b.putShort(at + FES, (short) v, LE);
+            u16(FES, v);
             return this;
         }
 
         public Encoder fei(int v) {
-            b.putInt(at + FEI, v, LE);
+            u32(FEI, v);
             return this;
         }
 
@@ -70,22 +65,19 @@ public final class TermReqPdu {
         }
     }
 
-    public static final class Decoder {
-        private DirectBuffer b;
-        private int at;
+    public static final class Decoder extends FieldReader {
 
         public Decoder wrap(DirectBuffer buffer, int offset) {
-            b = buffer;
-            at = offset;
+            start(buffer, offset);
             return this;
         }
 
         public int fes() {
-            return b.getShort(at + FES, LE) & 0xffff;
+            return u16(FES);
         }
 
         public int fei() {
-            return b.getInt(at + FEI, LE);
+            return i32(FEI);
         }
     }
 }

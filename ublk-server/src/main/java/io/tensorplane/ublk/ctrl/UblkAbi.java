@@ -74,6 +74,14 @@ public final class UblkAbi {
     public static final int UBLK_U_IO_REGISTER_IO_BUF = iowr(0x23, IoCmd.SIZE);
     public static final int UBLK_U_IO_UNREGISTER_IO_BUF = iowr(0x24, IoCmd.SIZE);
 
+    // ---- batched I/O commands (UBLK_F_BATCH_IO, struct ublk_batch_io, 16 bytes): see BatchIo ----
+    /** Hands the kernel a set of tags (and their buffers): they take requests from then on. Result 0 or -errno. */
+    public static final int UBLK_U_IO_PREP_IO_CMDS = iowr(0x25, BatchIo.SIZE);
+    /** Commits the results of a set of tags; result: the bytes of elements handled, or -errno when none was. */
+    public static final int UBLK_U_IO_COMMIT_IO_CMDS = iowr(0x26, BatchIo.SIZE);
+    /** Multishot, on a provided-buffer ring: each completion delivers the tags of ready requests. */
+    public static final int UBLK_U_IO_FETCH_IO_CMDS = iowr(0x27, BatchIo.SIZE);
+
     /**
      * {@code struct ublk_auto_buf_reg.flags} (in bits 16-23 of a FETCH/COMMIT SQE's addr): when the kernel cannot
      * register the request's buffer, deliver the request with {@link #UBLK_IO_F_NEED_REG_BUF} instead of failing it.

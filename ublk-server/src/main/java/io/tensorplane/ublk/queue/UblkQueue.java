@@ -8,6 +8,7 @@ import io.tensorplane.engine.Errno;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoCompletion;
 import io.tensorplane.engine.RegisteredBufferIo;
+import io.tensorplane.ublk.ctrl.BatchIo;
 import io.tensorplane.ublk.ctrl.IoCmd;
 import io.tensorplane.ublk.ctrl.IoDesc;
 import io.tensorplane.ublk.ctrl.UblkControl;
@@ -16,6 +17,7 @@ import io.tensorplane.uring.ErrnoException;
 import io.tensorplane.uring.IoUring;
 import io.tensorplane.uring.IoUringLayout;
 import io.tensorplane.uring.LibC;
+import io.tensorplane.uring.ProvidedBufferRing;
 import io.tensorplane.uring.SharedRing;
 import io.tensorplane.uring.UserData;
 import java.util.concurrent.CountDownLatch;
@@ -39,6 +41,11 @@ import org.agrona.UnsafeApi;
  * its own instead is watched through its completion descriptor with a multishot poll on this ring;
  * one whose completions only come with time (emulated latency) is polled while I/O is in flight.
  *
+ * <p>With batched commands ({@code UBLK_F_BATCH_IO}, Linux 7.x) there is no command per tag: PREP_IO_CMDS hands the
+ * kernel every tag once, two multishot FETCH_IO_CMDS (one per provided-buffer group, so one can be re-armed while
+ * the other delivers) bring the tags of ready requests, many per completion, and the results an iteration gathers
+ * go back in one COMMIT_IO_CMDS, queued just before the iteration's {@code io_uring_enter}.
+ *
  * <p>In steady state nothing here allocates: the descriptor, the per-tag buffers and the per-tag
  * state are all preallocated, and the queue itself is the {@link CqeHandler} and {@link IoCompletion}.
  */
@@ -52,6 +59,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private final Copy copy;
     private final boolean userCopy;
     private final boolean zeroCopy;
+    /** UBLK_F_BATCH_IO: PREP/COMMIT/FETCH_IO_CMDS instead of FETCH_REQ and COMMIT_AND_FETCH_REQ per tag. */
+    private final boolean batch;
     /** Test aid: ask the kernel to register request buffers where it cannot, so every request takes the fallback. */
     private final boolean forceRegFallback;
     private final int maxIoBytes;
@@ -87,6 +96,30 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private volatile Throwable failure;
     private volatile boolean started;
 
+    // ---- batched commands (only with batch) ----
+    /** Commit buffers: a request's result waits in {@link #commitCur} until the iteration's COMMIT_IO_CMDS. */
+    private static final int COMMIT_BUFFERS = 4;
+    /** Two fetch commands, each on a provided-buffer group of its own. */
+    private static final int FETCHES = 2;
+    private long batchMem;
+    private long batchBytes;
+    private int batchFlags;
+    private int elemBytes;
+    private long commitBufs;
+    private long commitBufBytes;
+    /** Bit i: commit buffer i is submitted and its completion has not come yet. */
+    private int commitBusy;
+    private int commitCur;
+    private int commitCount;
+    private long fetchBufs;
+    private int fetchBufBytes;
+    private final ProvidedBufferRing[] fetchRings = new ProvidedBufferRing[FETCHES];
+    /** Where the next tags of each fetch buffer start (the ring consumes it incrementally). */
+    private final int[] fetchOffset = new int[FETCHES];
+    /** Fetch commands that ended for good (the queue is stopping, or an error). */
+    private int fetchesEnded;
+    private int prepResult = 1;
+
     /**
      * @param spinNanos how long to poll for new requests before blocking in the kernel (0 = never spin)
      * @param cpuMask   address of a CPU mask of {@code UblkControl.CPU_MASK_BYTES} to pin to, or 0
@@ -94,7 +127,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
      */
     public UblkQueue(int devId, int qId, int depth, int charFd, Copy copy, boolean forceRegFallback, int maxIoBytes,
                      BlockDevice device, long spinNanos, long cpuMask, boolean coopTaskrun, boolean fixedBuffers,
-                     boolean lendRing, SharedRegions regions, CountDownLatch fetched) {
+                     boolean lendRing, boolean batch, SharedRegions regions, CountDownLatch fetched) {
         this.devId = devId;
         this.qId = qId;
         this.depth = depth;
@@ -102,6 +135,10 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         this.copy = copy;
         this.userCopy = copy == Copy.USER;
         this.zeroCopy = copy == Copy.ZERO;
+        this.batch = batch;
+        if (batch && zeroCopy) {
+            throw new IllegalArgumentException("batched commands with zero copy are not supported");
+        }
         this.forceRegFallback = forceRegFallback;
         this.maxIoBytes = maxIoBytes;
         this.device = device;
@@ -199,6 +236,10 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                         + qId + " cannot read or write registered buffers");
             }
         }
+        if (batch) {
+            setUpBatch();
+            return;
+        }
         for (int tag = 0; tag < depth; tag++) {
             queueCommand(UBLK_U_IO_FETCH_REQ, tag, -1);
         }
@@ -208,6 +249,158 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         } while (r == -Errno.EINTR || r == -Errno.EAGAIN);
         if (r < 0) {
             throw new ErrnoException("io_uring_enter(FETCH_REQ) on queue " + qId, -r);
+        }
+    }
+
+    /**
+     * Batched commands: one PREP_IO_CMDS for every tag (waited for, so a refusal fails the start), then the two
+     * multishot fetches, each on a one-entry provided-buffer ring whose buffer holds two bytes per tag it delivers.
+     */
+    private void setUpBatch() {
+        int page = 4096;
+        batchFlags = userCopy ? 0 : BatchIo.F_HAS_BUF_ADDR;
+        elemBytes = BatchIo.elemBytes(batchFlags);
+        commitBufBytes = (long) depth * elemBytes;
+        fetchBufBytes = (depth * BatchIo.FETCH_ELEM_BYTES + page - 1) / page * page;
+        long ringBytes = ProvidedBufferRing.bytesFor(1, page);
+        batchBytes = FETCHES * ringBytes + (long) FETCHES * fetchBufBytes + COMMIT_BUFFERS * commitBufBytes;
+        batchMem = LibC.mmap(0, batchBytes, LibC.PROT_READ | LibC.PROT_WRITE,
+                LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_POPULATE, -1, 0);
+        if (batchMem == LibC.MAP_FAILED) {
+            batchMem = 0;
+            throw new ErrnoException("mmap of " + batchBytes + " bytes of batch command buffers", LibC.errno());
+        }
+        fetchBufs = batchMem + FETCHES * ringBytes;
+        commitBufs = fetchBufs + (long) FETCHES * fetchBufBytes;
+        for (int g = 0; g < FETCHES; g++) {
+            fetchRings[g] = ProvidedBufferRing.register(ring, batchMem + g * ringBytes, 1, g, IoUringLayout.IOU_PBUF_RING_INC);
+        }
+        // PREP_IO_CMDS: every tag, with its buffer unless user copy
+        long prep = commitBufs;
+        for (int tag = 0; tag < depth; tag++) {
+            BatchIo.putElem(prep, tag, batchFlags, tag, 0, 0, bufs + (long) tag * maxIoBytes);
+        }
+        batchCommand(UBLK_U_IO_PREP_IO_CMDS, prep, depth, PREP);
+        int r;
+        do {
+            r = ring.submitAndWait(1);
+        } while (r == -Errno.EINTR || r == -Errno.EAGAIN);
+        if (r < 0) {
+            throw new ErrnoException("io_uring_enter(PREP_IO_CMDS) on queue " + qId, -r);
+        }
+        while (prepResult == 1) {
+            if (ring.drainCompletions(this) == 0) {
+                r = ring.submitAndWait(1);
+                if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN) {
+                    throw new ErrnoException("io_uring_enter(PREP_IO_CMDS) on queue " + qId, -r);
+                }
+            }
+        }
+        if (prepResult < 0) {
+            throw new ErrnoException("UBLK_U_IO_PREP_IO_CMDS on queue " + qId, -prepResult);
+        }
+        commitCur = 0;
+        for (int g = 0; g < FETCHES; g++) {
+            armFetch(g, true);
+        }
+        do {
+            r = ring.submit();
+        } while (r == -Errno.EINTR || r == -Errno.EAGAIN);
+        if (r < 0) {
+            throw new ErrnoException("io_uring_enter(FETCH_IO_CMDS) on queue " + qId, -r);
+        }
+    }
+
+    /** Queues a PREP or COMMIT of {@code n} elements at {@code buf}. */
+    private void batchCommand(int cmdOp, long buf, int n, long userData) {
+        long sqe = ring.nextSqe();
+        while (sqe == 0) {
+            submit(0);
+            sqe = ring.nextSqe();
+        }
+        IoUring.prepUringCmd(sqe, 0, true, cmdOp, userData);
+        UnsafeApi.putLong(sqe + IoUringLayout.SQE_ADDR, buf);
+        UnsafeApi.putInt(sqe + IoUringLayout.SQE_LEN, n * elemBytes);
+        BatchIo.putHeader(sqe + IoUringLayout.SQE_CMD, qId, batchFlags, n, elemBytes);
+    }
+
+    /**
+     * (Re-)arms the multishot fetch of group {@code g}; {@code refill} gives its buffer back to the ring first
+     * (it was used up: the kernel moves on to the next buffer, and this group's ring has only the one).
+     */
+    private void armFetch(int g, boolean refill) {
+        if (refill) {
+            fetchOffset[g] = 0;
+            fetchRings[g].add(fetchBufs + (long) g * fetchBufBytes, fetchBufBytes, 0);
+        }
+        long sqe = ring.nextSqe();
+        while (sqe == 0) {
+            submit(0);
+            sqe = ring.nextSqe();
+        }
+        IoUring.prepUringCmd(sqe, 0, true, UBLK_U_IO_FETCH_IO_CMDS, FETCH | g);
+        UnsafeApi.putInt(sqe + IoUringLayout.SQE_OP_FLAGS, IoUringLayout.IORING_URING_CMD_MULTISHOT);
+        IoUring.selectBuffer(sqe, g);
+        BatchIo.putHeader(sqe + IoUringLayout.SQE_CMD, qId, 0, fetchBufBytes / BatchIo.FETCH_ELEM_BYTES,
+                BatchIo.FETCH_ELEM_BYTES);
+    }
+
+    /** A fetch completion: {@code res} bytes of tags at the group's offset, or why the multishot ended. */
+    private void onFetch(int g, int res, int flags) {
+        boolean more = (flags & IoUringLayout.IORING_CQE_F_MORE) != 0;
+        if (res > 0) {
+            long buf = fetchBufs + (long) g * fetchBufBytes;
+            int start = fetchOffset[g];
+            int end = start + res;
+            fetchOffset[g] = end;
+            for (int off = start; off < end; off += BatchIo.FETCH_ELEM_BYTES) {
+                int tag = BatchIo.fetchedTag(buf, off);
+                if (tag < depth) {
+                    handle(tag);
+                } else {
+                    stats.errors++;
+                }
+            }
+        }
+        if (more) {
+            return;
+        }
+        if (res >= 0 || res == -Errno.ENOBUFS) {
+            // The multishot stopped with the queue alive (its buffer used up, or the CQ was full): arm it again,
+            // with its buffer given back unless the kernel still holds some of it.
+            armFetch(g, res < 0 || (flags & IoUringLayout.IORING_CQE_F_BUF_MORE) == 0);
+        } else {
+            // UBLK_IO_RES_ABORT: the queue is going away
+            fetchesEnded++;
+        }
+    }
+
+    /** Queues the gathered results as one COMMIT_IO_CMDS, if there are any and a spare buffer takes the next ones. */
+    private void flushCommits() {
+        if (commitCount == 0) {
+            return;
+        }
+        int free = ~commitBusy & ~(1 << commitCur) & ((1 << COMMIT_BUFFERS) - 1);
+        if (free == 0) {
+            // every other buffer is still with the kernel: keep gathering, its completion comes soon
+            return;
+        }
+        batchCommand(UBLK_U_IO_COMMIT_IO_CMDS, commitBufs + commitCur * commitBufBytes, commitCount,
+                COMMIT | ((long) commitCount << 8) | commitCur);
+        stats.commitCommands++;
+        commitBusy |= 1 << commitCur;
+        commitCur = Integer.numberOfTrailingZeros(free);
+        commitCount = 0;
+    }
+
+    private void onCommit(long userData, int res) {
+        int b = (int) (userData & 0xff);
+        int n = (int) ((userData >>> 8) & 0xffff);
+        commitBusy &= ~(1 << b);
+        int handled = res < 0 ? 0 : res / elemBytes;
+        if (handled < n) {
+            // the kernel refused these results (a tag it did not hand us); nothing can be done for them
+            stats.errors += n - handled;
         }
     }
 
@@ -224,7 +417,12 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                     watchBackend();
                 }
             }
-            if (finished == depth && channel.inFlight() == 0) {
+            if (batch) {
+                flushCommits();
+                if (fetchesEnded == FETCHES && channel.inFlight() == 0 && commitCount == 0 && commitBusy == 0) {
+                    return;
+                }
+            } else if (finished == depth && channel.inFlight() == 0) {
                 return;
             }
             if (work > 0) {
@@ -296,7 +494,16 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             return;
         }
         if (userData >= REGISTER) {
-            onBufferCommand(userData, res);
+            long kind = userData & KIND_MASK;
+            if (kind == FETCH) {
+                onFetch((int) (userData & 0xff), res, flags);
+            } else if (kind == COMMIT) {
+                onCommit(userData, res);
+            } else if (kind == PREP) {
+                prepResult = res;
+            } else {
+                onBufferCommand(userData, res);
+            }
             return;
         }
         onCommand((int) userData, res);
@@ -486,6 +693,11 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     }
 
     private void commit(int tag, int result) {
+        if (batch) {
+            BatchIo.putElem(commitBufs + commitCur * commitBufBytes, commitCount++, batchFlags, tag, 0, result,
+                    bufs + (long) tag * maxIoBytes);
+            return;
+        }
         queueCommand(UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, result);
     }
 
@@ -516,7 +728,11 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     /** User data of REGISTER_IO_BUF / UNREGISTER_IO_BUF (route 0, above WATCH), with the tag in the low bits. */
     private static final long REGISTER = 1L << 32;
     private static final long UNREGISTER = 2L << 32;
-    private static final long KIND_MASK = 3L << 32;
+    /** Batched commands: FETCH_IO_CMDS (group in the low byte), COMMIT_IO_CMDS (count << 8 | buffer), PREP_IO_CMDS. */
+    private static final long FETCH = 3L << 32;
+    private static final long COMMIT = 4L << 32;
+    private static final long PREP = 5L << 32;
+    private static final long KIND_MASK = 7L << 32;
 
     /** What the queue lends the backend: its ring, routes into its reaping, its registered buffers. */
     private final class Lender implements ChannelHost, SharedRing {
@@ -577,6 +793,11 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             LibC.munmap(bufs, bufBytes);
             bufs = 0;
         }
+        if (batchMem != 0) {
+            // after the ring: its buffer rings point here
+            LibC.munmap(batchMem, batchBytes);
+            batchMem = 0;
+        }
     }
 
     /**
@@ -585,6 +806,11 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
      */
     public String backendRing() {
         return backendFd == IoChannel.COMPLETES_THROUGH_HOST ? "shared" : backendFd >= 0 ? "own" : "none";
+    }
+
+    /** Whether this queue uses batched commands (UBLK_F_BATCH_IO). */
+    public boolean batch() {
+        return batch;
     }
 
     /** How this queue moves data. */
@@ -605,6 +831,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
         public long waits;
         /** Zero copy: requests whose buffer the kernel could not register, registered by hand instead. */
         public long manualRegistrations;
+        /** Batched commands: COMMIT_IO_CMDS sent (requests / commitCommands = results per commit). */
+        public long commitCommands;
         /** Reads and writes that arrived flagged UBLK_IO_F_SHMEM_ZC, served from a client's shared-memory region. */
         public long shared;
         /** Requests per UBLK_IO_OP_* (READ, WRITE, FLUSH, DISCARD, WRITE_SAME, WRITE_ZEROES). */

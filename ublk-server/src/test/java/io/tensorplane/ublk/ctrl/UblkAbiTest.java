@@ -137,6 +137,27 @@ class UblkAbiTest {
         assertEquals(0xffffL, UblkAbi.autoBufReg(0xffff, 0));
     }
 
+    /** Printed from Debian's linux-libc-dev 7.3.4 {@code linux/ublk_cmd.h}: UBLK_F_BATCH_IO's commands and structs. */
+    @Test
+    void batchCommandsMatchHeader() {
+        assertEquals(0xc0107525, UblkAbi.UBLK_U_IO_PREP_IO_CMDS);
+        assertEquals(0xc0107526, UblkAbi.UBLK_U_IO_COMMIT_IO_CMDS);
+        assertEquals(0xc0107527, UblkAbi.UBLK_U_IO_FETCH_IO_CMDS);
+        assertEquals(16, BatchIo.SIZE);
+        assertEquals(0, BatchIo.Q_ID);
+        assertEquals(2, BatchIo.FLAGS);
+        assertEquals(4, BatchIo.NR_ELEM);
+        assertEquals(6, BatchIo.ELEM_BYTES);
+        assertEquals(8, BatchIo.ELEM_HEADER_SIZE);
+        assertEquals(0, BatchIo.ELEM_TAG);
+        assertEquals(2, BatchIo.ELEM_BUF_INDEX);
+        assertEquals(4, BatchIo.ELEM_RESULT);
+        assertEquals(1, BatchIo.F_HAS_ZONE_LBA);
+        assertEquals(2, BatchIo.F_HAS_BUF_ADDR);
+        assertEquals(4, BatchIo.F_AUTO_BUF_REG_FALLBACK);
+        assertEquals(1L << 15, UblkAbi.UBLK_F_BATCH_IO);
+    }
+
     @Test
     void offsetsAndFlagsMatchHeader() {
         assertEquals(0x80000000L, UblkAbi.UBLKSRV_IO_BUF_OFFSET);
