@@ -8,6 +8,7 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ControlledMessageHandler;
 
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,13 +30,17 @@ final class TraceWriter implements Runnable {
     /** Bytes of records per excerpt: bounded, so an excerpt never approaches the mapping chunk. */
     private static final int BATCH_BYTES = 1 << 20;
     /**
-     * How long the writer sleeps after a pass over the rings. Long enough that its wake-ups cost the I/O threads
-     * nothing worth measuring (it may share their CPU), short enough that no ring fills meanwhile: a 1 MiB ring
-     * holds 14 500 records, 5 ms of 2.9 M I/Os a second on one channel.
+     * The writer sleeps after every pass, for as long as the rings take to fill to a quarter at the rate the last
+     * sleep showed, between these bounds. Each wake-up costs the CPU it may share with the I/O threads (the ublk
+     * benchmark pins the whole server to one vCPU): measured in the test bed, a writer waking every 5 ms took 16 % of
+     * that vCPU at 2 300 I/Os a second, half a millisecond of emulated CPU per pass. So an idle or slow trace wakes
+     * every {@link #MAX_SLEEP_NANOS} and a busy one as often as it must: a 4 MiB ring (58 000 records) fills in
+     * 20 ms only above 2.9 M I/Os a second on one channel.
      */
-    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** The sleep instead when a ring was more than an eighth full at the start of the pass. */
-    private static final long BUSY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long MIN_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** How full the fullest ring may get between passes. */
+    private static final double TARGET_FILL = 0.25;
     private static final long SPACE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Records taken from one ring per pass, so that one busy channel does not starve the others. */
     private static final int PASS_RECORDS = 64 * 1024;
@@ -63,8 +68,11 @@ final class TraceWriter implements Runnable {
     private boolean diskFull;
     private boolean failed;
     private long nextSpaceCheck;
+    private FileStore store;
     /** The fullest ring of this pass, as a fraction of its capacity. */
     private double fullest;
+    /** The current sleep between passes (see {@link #nextSleep}). */
+    private long sleepNanos = MIN_SLEEP_NANOS;
 
     private TraceWriter(Path dir, ChronicleQueue queue, String spec, long size, int blockSize, int dataMode) {
         this.dir = dir;
@@ -156,7 +164,8 @@ final class TraceWriter implements Runnable {
                 // takes, then go again at once), and waking for every few records would cost the CPU it may share
                 // with the I/O threads.
                 if (!last && work < PASS_RECORDS) {
-                    LockSupport.parkNanos(fullest > 0.125 ? BUSY_NANOS : IDLE_NANOS);
+                    sleepNanos = nextSleep(sleepNanos, fullest);
+                    LockSupport.parkNanos(sleepNanos);
                 }
                 fullest = 0;
             }
@@ -177,6 +186,16 @@ final class TraceWriter implements Runnable {
             }
             queue.close();
         }
+    }
+
+    /**
+     * The sleep after a pass that found the fullest ring {@code fullest} full after sleeping {@code slept}: the time
+     * the rings take to reach {@link #TARGET_FILL} at that rate, growing at most twofold per pass (a burst after a
+     * quiet spell is met within a few passes), within {@link #MIN_SLEEP_NANOS} and {@link #MAX_SLEEP_NANOS}.
+     */
+    static long nextSleep(long slept, double fullest) {
+        long next = fullest <= 0 ? 2 * slept : (long) Math.min(2.0 * slept, slept * TARGET_FILL / fullest);
+        return Math.max(MIN_SLEEP_NANOS, Math.min(MAX_SLEEP_NANOS, next));
     }
 
     private void publishTotals() {
@@ -346,7 +365,11 @@ final class TraceWriter implements Runnable {
         nextSpaceCheck = t + SPACE_CHECK_NANOS;
         long free;
         try {
-            free = Files.getFileStore(dir).getUsableSpace();
+            if (store == null) {
+                // looked up once: finding a path's file store reads the mount table, one statfs is all a check needs
+                store = Files.getFileStore(dir);
+            }
+            free = store.getUsableSpace();
         } catch (IOException e) {
             return;
         }

@@ -104,9 +104,27 @@ class TraceTest {
     }
 
     @Test
+    void theWriterSleepsLongerWhenIdleAndShorterWhenTheRingsFill() {
+        long min = TraceWriter.nextSleep(0, 0);
+        long idle = min;
+        for (int i = 0; i < 20; i++) {
+            long next = TraceWriter.nextSleep(idle, 0);
+            assertTrue(next <= 2 * idle, "grows at most twofold");
+            idle = next;
+        }
+        assertEquals(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20), idle, "an idle trace wakes every 20 ms");
+        // a ring half full after 20 ms: sleep half as long as needed to reach a quarter
+        assertEquals(idle / 2, TraceWriter.nextSleep(idle, 0.5));
+        // a ring that filled: a quarter of that sleep, and never below the shortest
+        assertEquals(idle / 4, TraceWriter.nextSleep(idle, 1.0));
+        assertEquals(min, TraceWriter.nextSleep(min, 1.0));
+        assertEquals(java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(200), min);
+    }
+
+    @Test
     void aWriterThatCannotKeepUpDropsRecordsAndTheIoGoesOn() {
         Path dir = tmp.resolve("slow");
-        int ios = 40_000; // more than a 1 MiB ring holds (64-byte records + 8-byte headers)
+        int ios = 100_000; // more than a 4 MiB ring holds (64-byte records + 8-byte headers: 58 254)
         try (BlockDevice dev = Devices.open("null:1G,trace=" + dir)) {
             TraceDevice traced = (TraceDevice) dev;
             traced.writer().paused = true;
@@ -119,7 +137,7 @@ class TraceTest {
         }
         Trace t = Trace.read(dir, null);
         long kept = t.records();
-        assertTrue(kept > 10_000 && kept < ios, "the ring's worth kept: " + kept);
+        assertTrue(kept > 50_000 && kept < ios, "the ring's worth kept: " + kept);
         assertEquals(ios, kept + t.dropped(), "every I/O is either recorded or counted as dropped");
     }
 
