@@ -97,6 +97,7 @@ cublk_add() {
     [ -b "${DEV[$d,$p]}" ] || { echo "file-bench: no ublk device from: $o" >&2; exit 1; }
   else
     LEFT_OUT[$p]="ublksrv add $*: $(tail -n 1 <<<"$o")"
+    echo "file-bench: $p left out: ${LEFT_OUT[$p]}" >&2
   fi
 }
 # tp_add <path> <ublk add args...>: a Tensorplane device; a kernel that lacks what the path needs leaves it out
@@ -110,6 +111,7 @@ tp_add() {
     echo "file-bench: $p: $o" >&2
   elif grep -q "this kernel's ublk driver has no" <<<"$o"; then
     LEFT_OUT[$p]="ublk add $*: $(grep "this kernel's ublk driver has no" <<<"$o" | head -n 1)"
+    echo "file-bench: $p left out: ${LEFT_OUT[$p]}" >&2
   else
     echo "file-bench: ublk add $* failed: $o" >&2; exit 1
   fi

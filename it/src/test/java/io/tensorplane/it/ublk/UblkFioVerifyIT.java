@@ -18,7 +18,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * fio writes random data with crc32c checksums and reads it back, at queue depths 1, 32 and 128,
  * with 4 KiB blocks and with a 512 B..128 KiB mix, on one and on several hardware queues, on the
  * mem backend and on the file backend over a regular file (O_DIRECT, on ext4) and over a block
- * device (a memory-backed null_blk disk). A single wrong byte fails fio (verify_fatal).
+ * device (memory-backed null_blk disks of 512-byte and of 4 KiB sectors; on the second the mix starts at 4 KiB). A
+ * single wrong byte fails fio (verify_fatal). The 4 KiB-sector disk gets zero copy too: O_DIRECT on a block device
+ * needs only its DMA alignment (512 bytes here), which is what a ublk request's pages have.
  *
  * <p>On Linux 7.3 the file backend gets zero copy ('--copy auto': the kernel registers each request's pages in the
  * queue's ring, the backend reads and writes them there), and one run forces the fallback of zero copy (the kernel
@@ -33,11 +35,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 class UblkFioVerifyIT {
 
     static final String BSSPLIT = "512/10:4k/30:8k/15:16k/15:64k/20:128k/10";
+    /** The same mix on a disk of 4 KiB sectors. */
+    static final String BSSPLIT_4K = "4k/40:8k/15:16k/15:64k/20:128k/10";
 
     @BeforeAll
     static void driver(Guest guest) {
         Ublk.loadDriver(guest);
-        guest.runOk("nullb_create tpdisk 512 512 && nullb_create tpext4 512 512 && fs_mount ext4 /dev/tpext4 /mnt/backing", Duration.ofMinutes(2));
+        // tpdisk4k: a 4 KiB-sector disk, whose O_DIRECT still takes 512-byte-aligned memory (zero copy on 7.3)
+        guest.runOk("nullb_create tpdisk 512 512 && nullb_create tpdisk4k 256 4096 && nullb_create tpext4 512 512"
+                + " && fs_mount ext4 /dev/tpext4 /mnt/backing", Duration.ofMinutes(2));
     }
 
     @AfterEach
@@ -80,6 +86,7 @@ class UblkFioVerifyIT {
         "mem:256M, 4, ''",
         "'file:/mnt/backing/verify.img,create=256M,direct', 1, ''",
         "file:/dev/tpdisk, 4, ''",
+        "file:/dev/tpdisk4k, 1, ''",
         "file:/dev/tpdisk, 2, --copy buffer --batch on",
     })
     void randomWritesVerify(String backend, int queues, String options, Guest guest) {
@@ -175,12 +182,12 @@ class UblkFioVerifyIT {
         Ublk.del(guest, d);
     }
 
-    /** fio randwrite + verify at QD 1, 32, 128 with 4 KiB blocks and with {@link #BSSPLIT}; prints "ok ..." per run. */
+    /** fio randwrite + verify at QD 1, 32, 128 with 4 KiB blocks and with {@link #BSSPLIT} (or {@link #BSSPLIT_4K}); prints "ok ..." per run. */
     private static String verifyScript(Ublk.Dev d, int jobs, int cpus) {
         return String.join("\n",
                 "set -euo pipefail",
                 "for qd in 1 32 128; do",
-                "  for bs in --bs=4k --bssplit=" + BSSPLIT + "; do",
+                "  for bs in --bs=4k --bssplit=" + (d.json().contains("\"block_size\":4096") ? BSSPLIT_4K : BSSPLIT) + "; do",
                 "    fio --name=verify --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randwrite $bs"
                         + " --iodepth=$qd --size=24M --numjobs=" + jobs + " --offset_increment=64M"
                         + (jobs > 1 ? " --cpus_allowed=0-" + (cpus - 1) + " --cpus_allowed_policy=split" : "")
