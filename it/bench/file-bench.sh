@@ -26,7 +26,7 @@
 # and named under the tables, with the reason the server gave. The null paths are compared with the null_blk disk
 # itself. UBLK_ADD_ARGS (default "--queues 1 --depth 128"), UBLKSRV (path of a C ublk server's `ublk` binary,
 # ublksrv's, built from its public source; its rows are left out without it), FIO_CPUS (default 0), SERVER_CPUS
-# (CPUs of the Tensorplane servers, default 1).
+# (CPUs of the servers, Tensorplane's and the C one, default 1).
 set -uo pipefail
 for kv in "$@"; do
   case $kv in
@@ -92,7 +92,8 @@ declare -A LEFT_OUT  # LEFT_OUT[path] = why the running kernel cannot give it
 # cublk_add <path> <ublksrv add args...>: a C server device, or the path left out with what the server said
 cublk_add() {
   local p=$1 o; shift
-  if o=$("$UBLKSRV" add "$@" -q 1 -d 128 2>&1); then
+  # on the Tensorplane servers' CPUs, like them (its daemon inherits the placement)
+  if o=$("${pin[@]}" "$UBLKSRV" add "$@" -q 1 -d 128 2>&1); then
     DEV[$d,$p]=/dev/ublkb$(sed -n 's/.*dev id \([0-9]*\).*/\1/p' <<<"$o" | head -n 1)
     [ -b "${DEV[$d,$p]}" ] || { echo "file-bench: no ublk device from: $o" >&2; exit 1; }
   else
@@ -197,7 +198,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 qd1=${qds%% *} # the latency columns are the lowest queue depth's
 {
   echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point, best of $ROUNDS interleaved rounds; $(nproc) vCPU; kernel $(uname -r);"
-  echo "ublk add $add_args; C server: -q 1 -d 128. fio on CPUs ${FIO_CPUS:-any}, Tensorplane servers on CPUs ${server_cpus:-any}."
+  echo "ublk add $add_args; C server: -q 1 -d 128. fio on CPUs ${FIO_CPUS:-any}, both servers on CPUs ${server_cpus:-any}."
   echo "IOPS and QD$qd1 mean latency, each also as a ratio: x ref (the device itself for local paths, nvmet-tcp for NVMe/TCP),"
   echo "x loop (the kernel loop driver over the same device) and x C (the C ublk server's null or loop target, default mode)."
   for d in $devices; do
