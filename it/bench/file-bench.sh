@@ -225,7 +225,7 @@ qd1=${qds%% *} # the latency columns are the lowest queue depth's
       done
     done
   done
-  if [ ${#LEFT_OUT[@]} -gt 0 ]; then
+  if [ -n "${LEFT_OUT[*]:-}" ]; then
     echo
     echo "Not on this kernel:"
     for p in "${!LEFT_OUT[@]}"; do echo "- $p: ${LEFT_OUT[$p]}"; done
