@@ -107,7 +107,7 @@ final class FileTarget {
         if (direct) {
             boolean dio = (UnsafeApi.getInt(sx + LibC.STATX_MASK) & LibC.STATX_DIOALIGN) != 0;
             int offAlign = dio ? UnsafeApi.getInt(sx + LibC.STATX_DIO_OFFSET_ALIGN) : 0;
-            int mAlign = dio ? UnsafeApi.getInt(sx + LibC.STATX_DIO_MEM_ALIGN) : 0;
+            int mAlign = dioMemAlign(sx);
             if (dio && offAlign == 0) {
                 throw new IllegalArgumentException("the file system of '" + path + "' does not support O_DIRECT for spec '"
                         + spec + "'; drop ',direct'");
@@ -142,14 +142,19 @@ final class FileTarget {
             // O_DIRECT on a block device needs its memory aligned to the queue's DMA alignment only (Linux 6.0+), which
             // statx tells from 6.1 on (512 for null_blk, 4 for NVMe): a 4 KiB-sector drive then takes a ublk request's
             // 512-byte-aligned pages as they are (zero copy). Before that, the logical block size is the safe assumption.
-            boolean dio = (UnsafeApi.getInt(sx + LibC.STATX_MASK) & LibC.STATX_DIOALIGN) != 0;
-            int dioMem = dio ? UnsafeApi.getInt(sx + LibC.STATX_DIO_MEM_ALIGN) : 0;
+            int dioMem = dioMemAlign(sx);
             int memAlign = !direct ? 1 : dioMem > 0 ? Math.min(logical, Math.max(dioMem, 512)) : logical;
             return new FileTarget(path, fd, true, direct, ro, size, logical, physical, memAlign, opt,
                     discard, (int) Math.max(logical, Math.min(granularity, 1 << 30)), discard ? maxDiscard : 0, dev);
         } finally {
             UnsafeApi.freeMemory(arg);
         }
+    }
+
+    /** O_DIRECT's memory alignment as statx reported it (STATX_DIOALIGN, Linux 6.1+), or 0 if it could not tell. */
+    private static int dioMemAlign(long sx) {
+        boolean dio = (UnsafeApi.getInt(sx + LibC.STATX_MASK) & LibC.STATX_DIOALIGN) != 0;
+        return dio ? UnsafeApi.getInt(sx + LibC.STATX_DIO_MEM_ALIGN) : 0;
     }
 
     private static int intIoctl(int fd, long request, long arg, int fallback) {

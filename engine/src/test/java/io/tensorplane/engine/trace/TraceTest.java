@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -112,13 +113,13 @@ class TraceTest {
             assertTrue(next <= 2 * idle, "grows at most twofold");
             idle = next;
         }
-        assertEquals(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20), idle, "an idle trace wakes every 20 ms");
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(20), idle, "an idle trace wakes every 20 ms");
         // a ring half full after 20 ms: sleep half as long as needed to reach a quarter
         assertEquals(idle / 2, TraceWriter.nextSleep(idle, 0.5));
         // a ring that filled: a quarter of that sleep, and never below the shortest
         assertEquals(idle / 4, TraceWriter.nextSleep(idle, 1.0));
         assertEquals(min, TraceWriter.nextSleep(min, 1.0));
-        assertEquals(java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(200), min);
+        assertEquals(TimeUnit.MICROSECONDS.toNanos(200), min);
     }
 
     @Test

@@ -187,7 +187,7 @@ class UblkFioVerifyIT {
         return String.join("\n",
                 "set -euo pipefail",
                 "for qd in 1 32 128; do",
-                "  for bs in --bs=4k --bssplit=" + (d.json().contains("\"block_size\":4096") ? BSSPLIT_4K : BSSPLIT) + "; do",
+                "  for bs in --bs=4k --bssplit=" + (Ublk.longField(d.json(), "block_size") == 4096 ? BSSPLIT_4K : BSSPLIT) + "; do",
                 "    fio --name=verify --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randwrite $bs"
                         + " --iodepth=$qd --size=24M --numjobs=" + jobs + " --offset_increment=64M"
                         + (jobs > 1 ? " --cpus_allowed=0-" + (cpus - 1) + " --cpus_allowed_policy=split" : "")
