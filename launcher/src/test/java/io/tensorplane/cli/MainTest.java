@@ -81,4 +81,18 @@ class MainTest {
         assertEquals(1, r.err.strip().lines().count(), r.err);
         assertTrue(r.err.contains("--no-such-option"), r.err);
     }
+
+    /** A run names its verb first and gets only that verb's tree; it parses and helps exactly as the full tree does. */
+    @Test
+    void aRunBuildsOnlyTheVerbItNames() {
+        for (String verb : Main.commandLine().getSubcommands().keySet()) {
+            CommandLine one = Main.commandLine(verb);
+            assertEquals(List.of(verb), List.copyOf(one.getSubcommands().keySet()));
+            assertEquals(verb, one.getSubcommands().get(verb).getCommandName(), "the table's name is the command's own");
+            assertEquals(Main.commandLine().getSubcommands().get(verb).getUsageMessage(),
+                    one.getSubcommands().get(verb).getUsageMessage());
+        }
+        assertEquals(Main.commandLine().getSubcommands().keySet(), Main.commandLine("--help").getSubcommands().keySet());
+        assertEquals(Main.commandLine().getSubcommands().keySet(), Main.commandLine("ublkk").getSubcommands().keySet());
+    }
 }

@@ -671,9 +671,17 @@ public final class UblkCommand implements Runnable {
             if (!reply.startsWith("ok")) {
                 throw new UblkException(reply.startsWith("error: ") ? reply.substring(7) : reply);
             }
-            // The old server lets go once its queues have ended; I/O issued meanwhile waits for the new one.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            // The old server lets go once its queues have ended; I/O issued meanwhile waits for the new one. That takes
+            // well under a second on hardware; a JVM's exit under emulation (the test bed) has taken over a minute.
+            long start = System.nanoTime();
+            long deadline = start + TimeUnit.SECONDS.toNanos(180);
+            boolean told = false;
             while (processAlive(oldPid)) {
+                if (!told && System.nanoTime() - start > TimeUnit.SECONDS.toNanos(10)) {
+                    err(spec).println("tensorplane: waiting for the old server (pid " + oldPid + ") to exit...");
+                    err(spec).flush();
+                    told = true;
+                }
                 if (System.nanoTime() > deadline) {
                     throw new UblkException("the old server (pid " + oldPid + ") of ublk device " + id + " did not exit after the hand-over;"
                             + " the disk waits quiesced: kill it and run 'ublk recover'");

@@ -2,10 +2,13 @@ package io.tensorplane.it.bed;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,6 +28,14 @@ final class AgentGuest implements Guest {
 
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
+    /**
+     * Every command's time limit is multiplied by {@code -Dtensorplane.testbed.timeScale} (default 1): the limits are
+     * there to catch a hang, and they were set for a guest that has a core to itself; it/pom.xml runs two classes'
+     * guests at once and doubles them. A command that needs the limit to fail (a hang test) names it inside the
+     * command ({@code timeout 20 ...}), which this does not touch.
+     */
+    static final double TIME_SCALE = Double.parseDouble(System.getProperty("tensorplane.testbed.timeScale", "1"));
+
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(AgentGuest::kill), "testbed-reaper"));
     }
@@ -39,6 +50,9 @@ final class AgentGuest implements Guest {
     private final Path hostLog;
     private int seq;
     private boolean closed;
+
+    /** In native mode, the lock that keeps one class at a time on this host (held from start to close), else null. */
+    private FileLock nativeLock;
 
     private AgentGuest(String name, Testbed.Mode mode, Process process, Path share, Path console, Path hostLog) {
         this.name = name;
@@ -61,7 +75,14 @@ final class AgentGuest implements Guest {
         Path console = Testbed.consoleLogOf(name);
         Path hostLog = console.resolveSibling(name + ".host.log");
         Process p;
+        FileLock lock = null;
         try {
+            if (mode == Testbed.Mode.NATIVE) {
+                // the host's own kernel, modules and devices: two forks' classes must not use them at once
+                Path lockFile = Testbed.targetDir().resolve("testbed-native.lock");
+                Files.createDirectories(lockFile.getParent());
+                lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE).lock();
+            }
             deleteTree(share);
             Files.createDirectories(share);
             Files.createDirectories(console.getParent());
@@ -109,11 +130,18 @@ final class AgentGuest implements Guest {
             }
             p = pb.start();
         } catch (IOException e) {
+            release(lock);
             throw new TestbedException("cannot start the test bed guest " + name + ": " + e.getMessage(), e);
         }
         LIVE.add(p);
         AgentGuest g = new AgentGuest(name, mode, p, share, console, hostLog);
-        g.awaitReady(Duration.ofSeconds(Long.getLong("tensorplane.testbed.bootTimeout", 300)));
+        g.nativeLock = lock;
+        try {
+            g.awaitReady(Duration.ofSeconds(Long.getLong("tensorplane.testbed.bootTimeout", 300)));
+        } catch (RuntimeException e) {
+            release(lock); // a guest that never came up is never closed
+            throw e;
+        }
         return g;
     }
 
@@ -139,7 +167,7 @@ final class AgentGuest implements Guest {
         if (closed) {
             throw new IllegalStateException("guest " + name + " is closed");
         }
-        long secs = Math.max(1, (timeout.toMillis() + 999) / 1000);
+        long secs = Math.max(1, (long) Math.ceil(timeout.toMillis() * TIME_SCALE / 1000.0));
         int n = ++seq;
         long start = System.nanoTime();
         Path out = ctl.resolve("out");
@@ -266,6 +294,17 @@ final class AgentGuest implements Guest {
         } finally {
             closed = true;
             LIVE.remove(process);
+            release(nativeLock);
+        }
+    }
+
+    private static void release(FileLock lock) {
+        if (lock != null) {
+            try {
+                lock.channel().close(); // releases the lock
+            } catch (IOException e) {
+                // the lock goes with the JVM anyway
+            }
         }
     }
 

@@ -111,8 +111,8 @@ class NvmfKernelHostIT {
     void fioVerifyAtQueueDepths1And32And128(Guest guest) {
         String dev = guest.runOk("nvme_ns_of " + NQN).out();
         for (int qd : new int[] {1, 32, 128}) {
-            fioVerify(guest, dev, qd, "4k", qd == 1 ? "4M" : "16M");
-            fioVerify(guest, dev, qd, "bssplit=512/10:4k/40:16k/20:64k/20:128k/10", qd == 1 ? "8M" : "32M");
+            fioVerify(guest, dev, qd, "4k", qd == 1 ? "2M" : "8M");
+            fioVerify(guest, dev, qd, "bssplit=512/10:4k/40:16k/20:64k/20:128k/10", qd == 1 ? "4M" : "16M");
         }
     }
 
@@ -167,6 +167,7 @@ class NvmfKernelHostIT {
 
     @Test
     @Order(7)
+    @KernelIndependent // the silent host is Tensorplane's own probe, not the kernel's
     void aSilentHostIsReleasedAfterItsKeepAliveTimeout(Guest guest) {
         ExecResult p = guest.run("java -Dchronicle.analytics.disable=true -jar \"$TP_JAR\" nvmf probe"
                 + " --connect 127.0.0.1:4420 --subsystem " + NQN + " --kato 2000 --wait 20000", Duration.ofSeconds(90));
@@ -204,8 +205,8 @@ class NvmfKernelHostIT {
                 "every namespace can discard, so Dataset Management is advertised");
         for (String dev : new String[] {fileDev, blockDev}) {
             for (int qd : new int[] {1, 32, 128}) {
-                fioVerify(guest, dev, qd, "4k", qd == 1 ? "4M" : "16M");
-                fioVerify(guest, dev, qd, "bssplit=4k/40:16k/20:64k/30:128k/10", qd == 1 ? "8M" : "32M");
+                fioVerify(guest, dev, qd, "4k", qd == 1 ? "2M" : "8M");
+                fioVerify(guest, dev, qd, "bssplit=4k/40:16k/20:64k/30:128k/10", qd == 1 ? "4M" : "16M");
             }
         }
         String trim = guest.runOk(String.join("\n",

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
+import io.tensorplane.it.bed.Testbed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,12 +53,25 @@ final class Ublk {
     record Dev(int id, String path, int pid, int queues, String json) {
     }
 
-    /** The class-data archive as the first class's guest made it: every later guest of the run reuses it. */
-    private static Path archive;
+    /**
+     * The class-data archive as the first class's guest made it: every later guest of the run reuses it, in either
+     * fork (failsafe runs two), so it is kept in the it module's build directory, named after the jar it fits.
+     */
+    private static final Path ARCHIVE = archiveFor(Testbed.launcherJar());
+
+    private static Path archiveFor(Path jar) {
+        try {
+            return Testbed.targetDir().resolve("testbed").resolve("tensorplane-ublk-" + Files.getLastModifiedTime(jar).toMillis()
+                    + "-" + Files.size(jar) + ".jsa");
+        } catch (IOException e) {
+            throw new UncheckedIOException("no launcher jar (mvn package builds it): " + jar, e);
+        }
+    }
 
     static synchronized void loadDriver(Guest guest) {
         guest.runOk("tp_modprobe ublk_drv && wait_for_path /dev/ublk-control 5");
-        if (archive != null && Files.isRegularFile(archive)) {
+        Path archive = ARCHIVE;
+        if (Files.isRegularFile(archive)) {
             // the same JDK and jar in every guest of a run, whatever its kernel: the archive fits (15 s saved a class)
             try {
                 Files.copy(archive, guest.share().resolve("tensorplane-ublk.jsa"), StandardCopyOption.REPLACE_EXISTING);
@@ -70,7 +84,15 @@ final class Ublk {
         guest.run("test -f " + CDS + " || java -XX:ArchiveClassesAtExit=" + CDS + " -Xlog:disable " + JVM + " -jar \"$TP_JAR\""
                 + " ublk list > /dev/null 2>&1; true", Duration.ofMinutes(3));
         if (guest.run("test -f " + CDS).exitCode() == 0) {
-            archive = guest.copyOut(CDS, "tensorplane-ublk.jsa");
+            Path made = guest.copyOut(CDS, "tensorplane-ublk.jsa");
+            try {
+                Files.createDirectories(archive.getParent());
+                Path tmp = Files.createTempFile(archive.getParent(), "tensorplane-ublk", ".tmp");
+                Files.copy(made, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

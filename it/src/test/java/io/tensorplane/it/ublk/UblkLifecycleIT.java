@@ -49,7 +49,7 @@ class UblkLifecycleIT {
 
     private static String fioVerify(String dev) {
         return "fio --name=v --filename=" + dev + " --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=32"
-                + " --size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --output=/dev/null";
+                + " --size=16M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --output=/dev/null";
     }
 
     @Test
@@ -81,20 +81,20 @@ class UblkLifecycleIT {
         boolean safeStop = guest.kernelSeries().equals("7.3");
         String out = guest.runOk(String.join("\n",
                 "fio --name=load --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k --iodepth=32"
-                        + " --time_based --runtime=120 --output=/tmp/load.out > /dev/null 2>&1 & fio=$!",
+                        + " --time_based --runtime=900 --output=/tmp/load.out > /dev/null 2>&1 & fio=$!",
                 "sleep 4",
                 "kill -0 $fio || { echo 'fio ended early'; exit 1; }",
-                safeStop ? "timeout 60 " + Ublk.TP + " ublk del --id " + d.id() + " 2> /tmp/del.err; echo \"refused=$?\"; cat /tmp/del.err;"
+                safeStop ? "timeout 300 " + Ublk.TP + " ublk del --id " + d.id() + " 2> /tmp/del.err; echo \"refused=$?\"; cat /tmp/del.err;"
                         + " kill -0 $fio && echo 'fio still running'" : "true",
                 "start=$(date +%s)",
-                "timeout 60 " + Ublk.TP + " ublk del " + (safeStop ? "--force " : "") + "--id " + d.id() + "; echo \"del=$?\"",
-                // fio must end on its own (errors), well before its 120 s run time
+                "timeout 300 " + Ublk.TP + " ublk del " + (safeStop ? "--force " : "") + "--id " + d.id() + "; echo \"del=$?\"",
+                // fio must end on its own (errors), well before its 900 s run time (JVMs under emulation are slow)
                 "for i in $(seq 1 300); do kill -0 $fio 2>/dev/null || break; sleep 0.1; done",
                 "if kill -0 $fio 2>/dev/null; then echo 'fio hangs'; kill -9 $fio; exit 1; fi",
                 "wait $fio; echo \"fio=$?\"",
                 "echo \"took=$(( $(date +%s) - start ))\"",
                 "test -e " + d.path() + " && echo 'device still there' || echo 'device gone'"),
-                Duration.ofMinutes(3)).out();
+                Duration.ofMinutes(12)).out();
         if (safeStop) {
             assertTrue(out.contains("refused=1") && out.contains("fio still running"), out);
             assertTrue(out.contains("tensorplane: ublk device " + d.id() + " is in use (mounted, or open by a process)"), out);
