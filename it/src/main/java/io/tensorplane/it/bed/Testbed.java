@@ -2,9 +2,12 @@ package io.tensorplane.it.bed;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -163,11 +166,25 @@ public final class Testbed {
                 cmd.addAll(List.of("--kernel", series));
             }
             Path log = targetDir().resolve("testbed-logs/prepare-" + key + ".log");
-            int rc = exec(cmd, log, Duration.ofMinutes(20));
-            if (rc != 0) {
-                throw new TestbedException("test bed preparation failed (exit " + rc + "): " + tailOf(log, 20) + "\n(full output: " + log + ")");
+            // failsafe's forks prepare at the same time: one at a time (host packages, downloads, the log file)
+            Path lockFile = targetDir().resolve("testbed-prepare.lock");
+            int rc;
+            String tail;
+            try {
+                Files.createDirectories(lockFile.getParent());
+                try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                    ch.lock(); // released when the channel closes
+                    rc = exec(cmd, log, Duration.ofMinutes(20));
+                    tail = tailOf(log, 20);
+                }
+            } catch (IOException e) {
+                throw new TestbedException("cannot lock " + lockFile + ": " + e.getMessage(), e);
             }
-            String last = tailOf(log, 1).strip();
+            if (rc != 0) {
+                throw new TestbedException("test bed preparation failed (exit " + rc + "): " + tail + "\n(full output: " + log + ")");
+            }
+            List<String> lines = tail.lines().toList();
+            String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
             Path env = m == Mode.VM && last.endsWith(".env") && Files.isRegularFile(Path.of(last)) ? Path.of(last) : null;
             if (m == Mode.VM && env == null) {
                 throw new TestbedException("it/testbed/prepare named no env file (last line: '" + last + "'; see " + log + ")");
