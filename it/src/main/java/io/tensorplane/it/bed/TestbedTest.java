@@ -16,7 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * If the guest cannot boot, every test of the class fails with the reason.
  *
  * <p>{@link #kernel()} picks the guest's kernel for the class. To run a class on a second kernel without copying it,
- * extend it: {@code @TestbedTest(kernel = "6.12") class UblkFioVerifyLinux612IT extends UblkFioVerifyIT {}} (the
+ * extend it: {@code @TestbedTest(kernel = "6.12") class UblkLifecycleLinux612IT extends UblkLifecycleIT {}} (the
  * subclass's annotation wins; it gets its own guest, log and share).
  *
  * <p>{@link #init()} {@code "systemd"} boots the guest with systemd as PID 1 (the host's own systemd from the shared

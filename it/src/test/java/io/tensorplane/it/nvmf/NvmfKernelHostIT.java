@@ -83,6 +83,7 @@ class NvmfKernelHostIT {
 
     @Test
     @Order(1)
+    @KernelIndependent // the target side; 6.12's host connects, verifies and digests in the tests kept there
     void discoveryListsTheSubsystemOnTheIoPortAnd8009(Guest guest) {
         for (String port : new String[] {"4420", "8009"}) {
             ExecResult r = guest.runOk("nvme discover -t tcp -a 127.0.0.1 -s " + port, Duration.ofSeconds(60));
@@ -123,6 +124,7 @@ class NvmfKernelHostIT {
      */
     @Test
     @Order(4)
+    @KernelIndependent // the target side; 6.12's host connects, verifies and digests in the tests kept there
     void largeCommandsAsNvmetServesThem(Guest guest) {
         String dev = guest.runOk("nvme_ns_of " + NQN).out();
         String kb = guest.runOk("cat /sys/block/" + dev.substring(5) + "/queue/max_hw_sectors_kb").out();
@@ -130,11 +132,12 @@ class NvmfKernelHostIT {
         guest.runOk("set -e; bs=$(blockdev --getss " + dev + "); z=$((1025 * bs)); head -c $z /dev/urandom > /tmp/big;"
                 + " nvme write " + dev + " -s 2048 -c 1024 -z $z -d /tmp/big; nvme read " + dev + " -s 2048 -c 1024 -z $z"
                 + " -d /tmp/back; cmp /tmp/big /tmp/back", LONG);
-        fioVerify(guest, dev, 4, "2m", "32M");
+        fioVerify(guest, dev, 4, "2m", "16M");
     }
 
     @Test
     @Order(5)
+    @KernelIndependent // the target side; 6.12's host connects, verifies and digests in the tests kept there
     void disconnectAndConnectAgainKeepsTheData(Guest guest) {
         guest.runOk("nvme_ns_of " + NQN + " > /tmp/dev; dd if=$(cat /tmp/dev) bs=1M count=8 iflag=direct 2>/dev/null"
                 + " | sha256sum > /tmp/before");

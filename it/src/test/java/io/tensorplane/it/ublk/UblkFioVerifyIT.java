@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tensorplane.it.bed.ExecResult;
 import io.tensorplane.it.bed.Guest;
-import io.tensorplane.it.bed.KernelIndependent;
-import io.tensorplane.it.bed.Testbed;
 import io.tensorplane.it.bed.TestbedTest;
 import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,8 +24,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  *
  * <p>On Linux 7.3 the file backend gets zero copy ('--copy auto': the kernel registers each request's pages in the
  * queue's ring, the backend reads and writes them there), and one run forces the fallback of zero copy (the kernel
- * cannot register a request's buffer, the server registers it by hand); on 6.12 ({@link UblkFioVerifyLinux612IT})
- * the same runs use per-tag buffers, and asking for zero copy is one clear error.
+ * cannot register a request's buffer, the server registers it by hand). The class runs on 7.3 only: on 6.12 every
+ * row would move its data through per-tag buffers, which the mem rows prove here, and {@link UblkLifecycleLinux612IT}
+ * runs fio verify on 6.12 (a recovered device) and checks that zero copy and batched commands are refused there.
  *
  * <p>Batched commands ('--batch on': UBLK_F_BATCH_IO, many tags per fetch and per commit) on 7.3: one verify run on
  * the file backend with per-tag buffers and two queues, and the allocation check on mem; elsewhere '--batch auto'
@@ -62,11 +60,7 @@ class UblkFioVerifyIT {
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"mem:64M", "file:/dev/tpdisk", "mem:64M --batch on"})
-    @KernelIndependent // what the JIT makes of the queue loop; the 7.3 rows cover per-tag buffers, zero copy and batches
     void queueThreadAllocatesNothingPerIoInSteadyState(String backend, Guest guest) {
-        if (refusesBatch(guest, "--backend " + backend)) {
-            return;
-        }
         Ublk.Dev d = Ublk.add(guest, Ublk.TP_JIT, "--backend " + backend);
         assertEquals(backend.contains("--batch on") ? "batch" : "per-tag", Ublk.strField(d.json(), "commands"), d.json());
         String load = "fio --name=a --filename=" + d.path() + " --ioengine=io_uring --direct=1 --rw=randrw --bs=4k"
@@ -84,26 +78,16 @@ class UblkFioVerifyIT {
         Ublk.del(guest, d);
     }
 
-    /**
-     * The last column says which rows a copy of the class on a second kernel runs ({@code every}); the others run on
-     * the run's default kernel only (on 6.12 every row moves data the same way, through per-tag buffers).
-     */
     @ParameterizedTest(name = "{0} backend, {1} queues {2}")
     @CsvSource({
-        "mem:256M, 1, '', default",
-        "mem:256M, 4, '', default",
-        "'file:/mnt/backing/verify.img,create=256M,direct', 1, '', default",
-        "file:/dev/tpdisk, 4, '', every",
-        "file:/dev/tpdisk4k, 1, '', default",
-        "file:/dev/tpdisk, 2, --copy buffer --batch on, every",
+        "mem:256M, 4, ''",
+        "'file:/mnt/backing/verify.img,create=256M,direct', 1, ''",
+        "file:/dev/tpdisk, 4, ''",
+        "file:/dev/tpdisk4k, 1, ''",
+        "file:/dev/tpdisk, 2, --copy buffer --batch on",
     })
-    void randomWritesVerify(String backend, int queues, String options, String kernels, Guest guest) {
-        Assumptions.assumeTrue(kernels.equals("every") || guest.kernelSeries().equals(Testbed.kernelSeries("")),
-                () -> "runs on Linux " + Testbed.kernelSeries("") + " in UblkFioVerifyIT");
+    void randomWritesVerify(String backend, int queues, String options, Guest guest) {
         String add = "--backend " + backend + " --queues " + queues + " --depth 128 " + options;
-        if (refusesBatch(guest, add)) {
-            return;
-        }
         Ublk.Dev d = Ublk.add(guest, add);
         int cpus = Integer.parseInt(guest.runOk("nproc").out());
         // The kernel grants at most one queue per CPU.
@@ -147,18 +131,6 @@ class UblkFioVerifyIT {
         Ublk.del(guest, d);
     }
 
-    /**
-     * On a kernel without batched commands (6.12), 'ublk add ... --batch on' is one clear line, not a silent fallback:
-     * checked, and true (the caller stops there). False where the kernel has them or they are not asked for.
-     */
-    static boolean refusesBatch(Guest guest, String addArgs) {
-        if (!addArgs.contains("--batch on") || guest.kernelSeries().equals("7.3")) {
-            return false;
-        }
-        Ublk.assertOneLineError(Ublk.tp(guest, "ublk add " + addArgs, Ublk.ADD_TIMEOUT), "no batched commands (BATCH_IO");
-        return true;
-    }
-
     /** What '--copy auto' gives: zero copy for the file backend where the kernel has it (7.3), else per-tag buffers. */
     static String expectedCopy(Guest guest, String backend) {
         return backend.startsWith("file:") && guest.kernelSeries().equals("7.3") ? "zero" : "buffer";
@@ -172,12 +144,6 @@ class UblkFioVerifyIT {
      */
     @Test
     void zeroCopyFallbackRegistersBuffersByHand(Guest guest) {
-        if (!guest.kernelSeries().equals("7.3")) {
-            ExecResult r = Ublk.tp(guest, "ublk add --backend file:/dev/tpdisk --copy zero", Ublk.ADD_TIMEOUT);
-            Ublk.assertOneLineError(r, "no zero copy with automatic buffer registration");
-            assertTrue(r.stderr().contains("use --copy buffer"), r.toString());
-            return;
-        }
         Ublk.Dev d = Ublk.add(guest, "--backend file:/dev/tpdisk --copy zero --force-buf-reg-fallback --depth 128");
         assertEquals("zero", Ublk.strField(d.json(), "copy"), d.json());
         String out = guest.runOk(verifyScript(d, 1, 1), Duration.ofMinutes(8)).out();
