@@ -40,8 +40,9 @@ public final class Main implements Runnable {
     /**
      * The command line for a run whose first argument is {@code first}: only that verb's tree when it names one,
      * every verb otherwise (help, --version, a misspelt verb). picocli reflects over every command it is handed, and
-     * the other verbs' trees were half of a short command's start-up: 0.7 of 1.4 s for {@code ublk list} on a
-     * desktop CPU, and ten times that under emulation, paid again by every server {@code ublk add} starts.
+     * every server {@code ublk add} starts pays the start-up again. Measured in a 7.3 test-bed guest (2026-12-02):
+     * {@code tensorplane --version}, which still builds every verb, 21-23 s; {@code ublk list} 16-18 s. On a desktop
+     * CPU the difference is within the noise of a 1.2-1.5 s start-up.
      */
     static CommandLine commandLine(String first) {
         CommandLine cl = new CommandLine(new Main());

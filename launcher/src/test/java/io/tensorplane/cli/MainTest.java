@@ -88,7 +88,9 @@ class MainTest {
         for (String verb : Main.commandLine().getSubcommands().keySet()) {
             CommandLine one = Main.commandLine(verb);
             assertEquals(List.of(verb), List.copyOf(one.getSubcommands().keySet()));
-            assertEquals(verb, one.getSubcommands().get(verb).getCommandName(), "the table's name is the command's own");
+            Object command = one.getSubcommands().get(verb).getCommandSpec().userObject();
+            assertEquals(verb, command.getClass().getAnnotation(CommandLine.Command.class).name(),
+                    "the table's name is the command's own");
             assertEquals(Main.commandLine().getSubcommands().get(verb).getUsageMessage(),
                     one.getSubcommands().get(verb).getUsageMessage());
         }

@@ -2,13 +2,11 @@ package io.tensorplane.it.bed;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -79,9 +77,7 @@ final class AgentGuest implements Guest {
         try {
             if (mode == Testbed.Mode.NATIVE) {
                 // the host's own kernel, modules and devices: two forks' classes must not use them at once
-                Path lockFile = Testbed.targetDir().resolve("testbed-native.lock");
-                Files.createDirectories(lockFile.getParent());
-                lock = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE).lock();
+                lock = Testbed.lockAcrossForks("testbed-native.lock");
             }
             deleteTree(share);
             Files.createDirectories(share);
@@ -130,7 +126,7 @@ final class AgentGuest implements Guest {
             }
             p = pb.start();
         } catch (IOException e) {
-            release(lock);
+            Testbed.release(lock);
             throw new TestbedException("cannot start the test bed guest " + name + ": " + e.getMessage(), e);
         }
         LIVE.add(p);
@@ -139,7 +135,7 @@ final class AgentGuest implements Guest {
         try {
             g.awaitReady(Duration.ofSeconds(Long.getLong("tensorplane.testbed.bootTimeout", 300)));
         } catch (RuntimeException e) {
-            release(lock); // a guest that never came up is never closed
+            Testbed.release(lock); // a guest that never came up is never closed
             throw e;
         }
         return g;
@@ -294,17 +290,7 @@ final class AgentGuest implements Guest {
         } finally {
             closed = true;
             LIVE.remove(process);
-            release(nativeLock);
-        }
-    }
-
-    private static void release(FileLock lock) {
-        if (lock != null) {
-            try {
-                lock.channel().close(); // releases the lock
-            } catch (IOException e) {
-                // the lock goes with the JVM anyway
-            }
+            Testbed.release(nativeLock);
         }
     }
 

@@ -167,18 +167,14 @@ public final class Testbed {
             }
             Path log = targetDir().resolve("testbed-logs/prepare-" + key + ".log");
             // failsafe's forks prepare at the same time: one at a time (host packages, downloads, the log file)
-            Path lockFile = targetDir().resolve("testbed-prepare.lock");
             int rc;
             String tail;
+            FileLock lock = lockAcrossForks("testbed-prepare.lock");
             try {
-                Files.createDirectories(lockFile.getParent());
-                try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-                    ch.lock(); // released when the channel closes
-                    rc = exec(cmd, log, Duration.ofMinutes(20));
-                    tail = tailOf(log, 20);
-                }
-            } catch (IOException e) {
-                throw new TestbedException("cannot lock " + lockFile + ": " + e.getMessage(), e);
+                rc = exec(cmd, log, Duration.ofMinutes(20));
+                tail = tailOf(log, 20);
+            } finally {
+                release(lock);
             }
             if (rc != 0) {
                 throw new TestbedException("test bed preparation failed (exit " + rc + "): " + tail + "\n(full output: " + log + ")");
@@ -191,6 +187,31 @@ public final class Testbed {
             }
             PREPARED.put(key, env);
             return env;
+        }
+    }
+
+    /**
+     * Takes (waiting for it) the lock file {@code name} in the it module's build directory, shared by every JVM of the
+     * run (failsafe's forks); {@link #release} lets go.
+     */
+    static FileLock lockAcrossForks(String name) {
+        Path file = targetDir().resolve(name);
+        try {
+            Files.createDirectories(file.getParent());
+            return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE).lock();
+        } catch (IOException e) {
+            throw new TestbedException("cannot lock " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Lets go of a lock from {@link #lockAcrossForks} (null: nothing). */
+    static void release(FileLock lock) {
+        if (lock != null) {
+            try {
+                lock.channel().close(); // releases the lock
+            } catch (IOException e) {
+                // the lock goes with the JVM anyway
+            }
         }
     }
 

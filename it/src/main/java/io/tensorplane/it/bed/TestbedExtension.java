@@ -106,7 +106,7 @@ public final class TestbedExtension implements BeforeAllCallback, BeforeEachCall
 
     @Override
     public void testAborted(ExtensionContext context, Throwable cause) {
-        // an assumption that does not hold (a row for another kernel): a skip, nothing to diagnose
+        // an assumption that does not hold (a test switched off, with its reason): a skip, nothing to diagnose
     }
 
     @Override

@@ -79,11 +79,10 @@ final class Ublk {
 
     static synchronized void loadDriver(Guest guest) {
         guest.runOk("tp_modprobe ublk_drv && wait_for_path /dev/ublk-control 5");
-        Path archive = ARCHIVE;
-        if (Files.isRegularFile(archive)) {
+        if (Files.isRegularFile(ARCHIVE)) {
             // the same JDK and jar in every guest of a run, whatever its kernel: the archive fits (15 s saved a class)
             try {
-                Files.copy(archive, guest.share().resolve("tensorplane-ublk.jsa"), StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(ARCHIVE, guest.share().resolve("tensorplane-ublk.jsa"), StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -93,12 +92,10 @@ final class Ublk {
         guest.run("test -f " + CDS + " || java -XX:ArchiveClassesAtExit=" + CDS + " -Xlog:disable " + JVM + " -jar \"$TP_JAR\""
                 + " ublk list > /dev/null 2>&1; true", Duration.ofMinutes(3));
         if (guest.run("test -f " + CDS).exitCode() == 0) {
-            Path made = guest.copyOut(CDS, "tensorplane-ublk.jsa");
+            Path made = guest.copyOut(CDS, "tensorplane-ublk.jsa"); // in the class's share, beside ARCHIVE's folder
             try {
-                Files.createDirectories(archive.getParent());
-                Path tmp = Files.createTempFile(archive.getParent(), "tensorplane-ublk", ".tmp");
-                Files.copy(made, tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.createDirectories(ARCHIVE.getParent());
+                Files.move(made, ARCHIVE, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
