@@ -292,7 +292,13 @@ public final class UblkCommand implements Runnable {
             srv.close();
             ServerState.remove(srv.id());
             if (srv.handedOver()) {
-                System.err.println("ublk: device " + srv.id() + " handed over to a new server");
+                StringBuilder ended = new StringBuilder();
+                for (int q = 0; q < srv.queues(); q++) {
+                    ended.append(q == 0 ? "" : ", ").append(srv.queue(q).endedTags()).append('/').append(srv.depth());
+                }
+                // how many tags the kernel aborted per queue: fewer than the depth when requests were held at the time
+                System.err.println("ublk: device " + srv.id() + " handed over to a new server (tags aborted by the kernel,"
+                        + " per queue: " + ended + ")");
             }
             return 0;
         }
@@ -671,10 +677,10 @@ public final class UblkCommand implements Runnable {
             if (!reply.startsWith("ok")) {
                 throw new UblkException(reply.startsWith("error: ") ? reply.substring(7) : reply);
             }
-            // The old server lets go once its queues have ended; I/O issued meanwhile waits for the new one. That takes
-            // well under a second on hardware and seconds under emulation; the bound is generous because a JVM's exit
-            // in a slow test bed is slow. (On a very slow host on 2026-12-02 the old server did not exit at all within
-            // the bound: a known bug, reported, with UblkLifecycleIT's upgrade test off on 7.3 until it is fixed.)
+            // The old server lets go once its queues hold no request; I/O issued meanwhile waits for the new one. That
+            // takes well under a second on hardware and seconds under emulation; the bound is generous because a JVM's
+            // exit in a slow test bed is slow. (Until 2026-12-02 a queue waited for every tag's ABORT, which QUIESCE_DEV
+            // does not give to tags busy at the time: the old server then never exited; see UblkQueue#aborting.)
             long start = System.nanoTime();
             long deadline = start + TimeUnit.SECONDS.toNanos(180);
             boolean told = false;

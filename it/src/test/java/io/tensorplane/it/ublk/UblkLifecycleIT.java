@@ -18,7 +18,6 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +44,7 @@ class UblkLifecycleIT {
     @AfterEach
     void cleanUp(Guest guest) {
         Ublk.cleanUp(guest);
-        guest.run("rm -f /tmp/ublk-two.img /mnt/backing/*.img");
+        guest.run("rm -f /tmp/ublk-two.img /mnt/backing/*.img /mnt/slowbacking/*.img");
     }
 
     private static String fioVerify(String dev) {
@@ -349,16 +348,25 @@ class UblkLifecycleIT {
         guest.runOk("! test -e " + socket);
     }
 
-    /** ext4 on a null_blk disk at /mnt/backing, for the live operations' backing files (made once per guest). */
-    private static void backingExt4(Guest guest) {
-        guest.runOk("mountpoint -q /mnt/backing || { tp_modprobe ext4 && nullb_create tplive 1200 512"
-                + " && fs_mount ext4 /dev/tplive /mnt/backing; }", Duration.ofMinutes(2));
+    /** Backing files of the live operations: ext4 on a null_blk disk (made once per guest). */
+    private static final String BACKING = "/mnt/backing";
+    /**
+     * The same on a null_blk disk that completes each I/O 2 ms after it is queued: under fio the server then always
+     * holds requests at its backend, the case in which an upgrade's old server once never exited (QUIESCE_DEV aborts
+     * only the tags idle in the kernel).
+     */
+    private static final String SLOW_BACKING = "/mnt/slowbacking";
+
+    private static void backingExt4(Guest guest, String dir) {
+        String disk = dir.equals(BACKING) ? "tplive 1200 512" : "tpslowlive 600 512 irqmode=2 completion_nsec=2000000";
+        guest.runOk("mountpoint -q " + dir + " || { tp_modprobe ext4 && nullb_create " + disk
+                + " && fs_mount ext4 /dev/" + disk.split(" ")[0] + " " + dir + "; }", Duration.ofMinutes(2));
     }
 
     /** A file-backed device (zero copy on 7.3) with a fresh ext4 mounted at /mnt/ublk. */
-    private static Ublk.Dev mounted(Guest guest, String image, String size, String more) {
-        backingExt4(guest);
-        Ublk.Dev d = Ublk.add(guest, "--backend file:/mnt/backing/" + image + ",create=" + size + ",direct " + more);
+    private static Ublk.Dev mounted(Guest guest, String backing, String image, String size, String more) {
+        backingExt4(guest, backing);
+        Ublk.Dev d = Ublk.add(guest, "--backend file:" + backing + "/" + image + ",create=" + size + ",direct " + more);
         assertEquals("zero", Ublk.strField(d.json(), "copy"), d.json());
         guest.runOk("mkfs.ext4 -q -F " + d.path() + " && mkdir -p /mnt/ublk && mount " + d.path() + " /mnt/ublk", Duration.ofMinutes(2));
         return d;
@@ -378,7 +386,7 @@ class UblkLifecycleIT {
             Ublk.del(guest, d);
             return;
         }
-        Ublk.Dev d = mounted(guest, "grow.img", "256M", "");
+        Ublk.Dev d = mounted(guest, BACKING, "grow.img", "256M", "");
         guest.runOk("head -c 32M /dev/urandom > /mnt/ublk/before && sha256sum /mnt/ublk/before > /tmp/before.sum"
                 + " && df -m --output=size /mnt/ublk | tail -1 > /tmp/df.before", Duration.ofMinutes(1));
         Ublk.assertOneLineError(Ublk.tp(guest, "ublk resize --id " + d.id() + " --size 128M", Duration.ofSeconds(60)), "only grows");
@@ -421,13 +429,8 @@ class UblkLifecycleIT {
             Ublk.del(guest, d);
             return;
         }
-        // KNOWN BUG (2026-12-02, said in the closing note): on a slow host (two guests sharing 2 cores, a JVM start-up
-        // 20-40 s) the old server answered "ok" to the hand-over and then did not exit (within 60 s, then within 180 s:
-        // both runs that day); it passed on every quieter day before. Off on 7.3 until the old server's exit path is fixed,
-        // so that the rest of CI can land; the 6.12 refusal above still runs.
-        Assumptions.abort("ublk upgrade's old server does not exit on a slow host (known bug, see the closing note of 2026-12-02)");
         guest.runOk("dmesg -C"); // the I/O errors other tests of this guest provoke on their disks are not this one's
-        Ublk.Dev d = mounted(guest, "up.img", "384M", "--recoverable");
+        Ublk.Dev d = mounted(guest, SLOW_BACKING, "up.img", "384M", "--recoverable");
         guest.runOk("head -c 16M /dev/urandom > /mnt/ublk/before && sha256sum /mnt/ublk/before > /tmp/before.sum", Duration.ofMinutes(1));
         // fio writes and verifies files on the mounted ext4 for the whole time; the upgrade comes in the middle
         String fio = "fio --name=up --directory=/mnt/ublk --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=16"
@@ -436,7 +439,9 @@ class UblkLifecycleIT {
                 "(" + fio + "; echo $? > /tmp/fio.rc) > /dev/null 2>&1 < /dev/null & fio=$!",
                 "sleep 5",
                 "kill -0 $fio || { echo 'fio ended early'; cat /tmp/up.out; exit 1; }",
-                Ublk.TP + " ublk upgrade --id " + d.id() + " > /tmp/upgrade.json || { echo 'upgrade failed'; exit 1; }",
+                // on failure, the old server's own account (its log goes with the guest otherwise)
+                Ublk.TP + " ublk upgrade --id " + d.id() + " > /tmp/upgrade.json || { echo 'upgrade failed'; cat /tmp/upgrade.json;"
+                        + " tail -n 40 " + Ublk.strField(d.json(), "log") + "; exit 1; }",
                 "kill -0 $fio && echo 'fio still running after the upgrade'",
                 "cat /tmp/upgrade.json",
                 "wait $fio; echo \"fio=$(cat /tmp/fio.rc)\"; tail -5 /tmp/up.out"),
@@ -446,6 +451,12 @@ class UblkLifecycleIT {
         int newPid = Ublk.intField(out, "pid");
         assertNotEquals(d.pid(), newPid, out);
         guest.runOk("! kill -0 " + d.pid() + " 2>/dev/null");
+        // the case that once hung: the old server held requests when the kernel quiesced the disk, so the kernel
+        // aborted fewer tags than the queue has, and the old server still let go
+        String handedOver = guest.runOk("grep 'handed over to a new server' " + Ublk.strField(d.json(), "log")).out();
+        Matcher aborted = Pattern.compile("per queue: (\\d+)/(\\d+)").matcher(handedOver);
+        assertTrue(aborted.find(), handedOver);
+        assertTrue(Integer.parseInt(aborted.group(1)) < Integer.parseInt(aborted.group(2)), handedOver);
         String list = Ublk.tp(guest, "ublk list", Duration.ofSeconds(60)).assertOk().out();
         assertTrue(list.contains("LIVE") && list.contains(String.valueOf(newPid)) && list.contains(" zero "), list);
         // no I/O error reached the file system, and the disk is consistent

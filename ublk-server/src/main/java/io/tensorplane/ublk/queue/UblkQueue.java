@@ -86,6 +86,17 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     private final boolean[] tagManual;
     private RegisteredBufferIo zc;
     private int finished;                // tags whose command ended (ABORT or error): not re-fetched
+    /**
+     * A command ended with ABORT: the device is stopping or being handed over. QUIESCE_DEV aborts only the tags that
+     * wait idle in the kernel (it waits for one per queue, not all); a tag whose request we still hold gets, with its
+     * commit, a fresh command that nothing completes until this ring goes. So the queue ends once it holds no
+     * request, not once every tag has been aborted.
+     */
+    private boolean aborting;
+    /** Requests the kernel handed us whose result is not yet queued as a commit. */
+    private int held;
+    /** REGISTER_IO_BUF / UNREGISTER_IO_BUF commands whose completion has not come. */
+    private int bufferCommands;
     private final boolean fixedBuffers;
     private final boolean lendRing;
     private final Lender lender = new Lender();
@@ -156,6 +167,14 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
 
     public int queueId() {
         return qId;
+    }
+
+    /**
+     * Tags whose command the kernel ended (ABORT or an error) before the queue did; after a hand-over, fewer than the
+     * depth when the server held requests at the time (their commands end with the ring).
+     */
+    public int endedTags() {
+        return finished;
     }
 
     /** Why the queue thread failed, or null. */
@@ -422,7 +441,8 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                 if (fetchesEnded == FETCHES && channel.inFlight() == 0 && commitCount == 0 && commitBusy == 0) {
                     return;
                 }
-            } else if (finished == depth && channel.inFlight() == 0) {
+            } else if ((finished == depth || aborting && held == 0 && bufferCommands == 0)
+                    && channel.inFlight() == 0 && ring.pendingSubmissions() == 0) {
                 return;
             }
             if (work > 0) {
@@ -523,10 +543,14 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
     /** A FETCH or COMMIT_AND_FETCH completed: {@code res == 0} means a request waits in the descriptor. */
     private void onCommand(int tag, int res) {
         if (res == UBLK_IO_RES_OK) {
+            held++;
             handle(tag);
         } else {
             // UBLK_IO_RES_ABORT (the device is stopping) or an error: this tag is done for good.
             finished++;
+            if (res == UBLK_IO_RES_ABORT) {
+                aborting = true;
+            }
         }
     }
 
@@ -642,6 +666,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
             sqe = ring.nextSqe();
         }
         IoUring.prepUringCmd(sqe, 0, true, cmdOp, kind | tag);
+        bufferCommands++;
         long c = sqe + IoUringLayout.SQE_CMD;
         UnsafeApi.putShort(c + IoCmd.Q_ID, (short) qId);
         UnsafeApi.putShort(c + IoCmd.TAG, (short) tag);
@@ -654,6 +679,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
 
     private void onBufferCommand(long userData, int res) {
         int tag = (int) (userData & 0xffff);
+        bufferCommands--;
         if ((userData & KIND_MASK) == REGISTER) {
             if (res < 0) {
                 stats.errors++;
@@ -698,6 +724,7 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                     bufs + (long) tag * maxIoBytes);
             return;
         }
+        held--;
         queueCommand(UBLK_U_IO_COMMIT_AND_FETCH_REQ, tag, result);
     }
 
