@@ -443,7 +443,16 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                 }
             } else if ((finished == depth || aborting && held == 0 && bufferCommands == 0)
                     && channel.inFlight() == 0 && ring.pendingSubmissions() == 0) {
-                return;
+                if (finished == depth) {
+                    return;
+                }
+                // A request dispatched just before the abort may still wait in task work: take it before leaving,
+                // since one left unread when the ring goes is failed with EIO, not kept for the next server.
+                reap();
+                if (ring.drainCompletions(this) == 0) {
+                    return;
+                }
+                continue;
             }
             if (work > 0) {
                 idleSince = 0;
