@@ -348,25 +348,27 @@ class UblkLifecycleIT {
         guest.runOk("! test -e " + socket);
     }
 
-    /** Backing files of the live operations: ext4 on a null_blk disk (made once per guest). */
-    private static final String BACKING = "/mnt/backing";
+    /** Where the live operations keep their backing files: ext4 on a null_blk disk, made once per guest. */
+    private record Backing(String dir, String nullBlk) {
+        void mount(Guest guest) {
+            String name = nullBlk.split(" ")[0];
+            guest.runOk("mountpoint -q " + dir + " || { tp_modprobe ext4 && nullb_create " + nullBlk
+                    + " && fs_mount ext4 /dev/" + name + " " + dir + "; }", Duration.ofMinutes(2));
+        }
+    }
+
+    private static final Backing BACKING = new Backing("/mnt/backing", "tplive 1200 512");
     /**
      * The same on a null_blk disk that completes each I/O 2 ms after it is queued: under fio the server then always
      * holds requests at its backend, the case in which an upgrade's old server once never exited (QUIESCE_DEV aborts
      * only the tags idle in the kernel).
      */
-    private static final String SLOW_BACKING = "/mnt/slowbacking";
-
-    private static void backingExt4(Guest guest, String dir) {
-        String disk = dir.equals(BACKING) ? "tplive 1200 512" : "tpslowlive 600 512 irqmode=2 completion_nsec=2000000";
-        guest.runOk("mountpoint -q " + dir + " || { tp_modprobe ext4 && nullb_create " + disk
-                + " && fs_mount ext4 /dev/" + disk.split(" ")[0] + " " + dir + "; }", Duration.ofMinutes(2));
-    }
+    private static final Backing SLOW_BACKING = new Backing("/mnt/slowbacking", "tpslowlive 600 512 irqmode=2 completion_nsec=2000000");
 
     /** A file-backed device (zero copy on 7.3) with a fresh ext4 mounted at /mnt/ublk. */
-    private static Ublk.Dev mounted(Guest guest, String backing, String image, String size, String more) {
-        backingExt4(guest, backing);
-        Ublk.Dev d = Ublk.add(guest, "--backend file:" + backing + "/" + image + ",create=" + size + ",direct " + more);
+    private static Ublk.Dev mounted(Guest guest, Backing backing, String image, String size, String more) {
+        backing.mount(guest);
+        Ublk.Dev d = Ublk.add(guest, "--backend file:" + backing.dir() + "/" + image + ",create=" + size + ",direct " + more);
         assertEquals("zero", Ublk.strField(d.json(), "copy"), d.json());
         guest.runOk("mkfs.ext4 -q -F " + d.path() + " && mkdir -p /mnt/ublk && mount " + d.path() + " /mnt/ublk", Duration.ofMinutes(2));
         return d;

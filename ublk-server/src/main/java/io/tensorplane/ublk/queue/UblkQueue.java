@@ -441,18 +441,20 @@ public final class UblkQueue implements Runnable, CqeHandler, IoCompletion {
                 if (fetchesEnded == FETCHES && channel.inFlight() == 0 && commitCount == 0 && commitBusy == 0) {
                     return;
                 }
-            } else if ((finished == depth || aborting && held == 0 && bufferCommands == 0)
-                    && channel.inFlight() == 0 && ring.pendingSubmissions() == 0) {
+            } else if ((finished == depth || aborting) && channel.inFlight() == 0 && ring.pendingSubmissions() == 0) {
                 if (finished == depth) {
-                    return;
+                    return; // every tag aborted or stopped
                 }
-                // A request dispatched just before the abort may still wait in task work: take it before leaving,
-                // since one left unread when the ring goes is failed with EIO, not kept for the next server.
-                reap();
-                if (ring.drainCompletions(this) == 0) {
-                    return;
+                if (held == 0 && bufferCommands == 0) {
+                    // Aborted, and the server holds no request: the tags not aborted end with the ring. A request
+                    // dispatched just before the abort may still wait in task work: take it before leaving, since
+                    // one left unread when the ring goes is failed with EIO, not kept for the next server.
+                    reap();
+                    if (ring.drainCompletions(this) == 0) {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
             }
             if (work > 0) {
                 idleSince = 0;
