@@ -41,6 +41,30 @@ bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv || exit 1
 nullb_load 16 || exit 1
 
+# The servers' threads: "pid/tid ticks voluntary-switches comm" per thread (ticks: user+system, USER_HZ).
+thread_stats() {
+  local p t rest ticks sw
+  for p in "${pids[@]}"; do
+    for t in /proc/"$p"/task/*; do
+      rest=$(cat "$t/stat" 2>/dev/null) || continue
+      ticks=$(awk '{print $12 + $13}' <<<"${rest##*) }")
+      sw=$(awk '/^voluntary_ctxt_switches/{print $2}' "$t/status" 2>/dev/null)
+      echo "$p/${t##*/} $ticks ${sw:-0} $(cat "$t/comm" 2>/dev/null)"
+    done
+  done
+}
+# What each server thread did while one device was measured: CPU share of the interval and wake-ups (voluntary
+# context switches) a second, for the threads that used at least 1 % of a CPU or woke over 10 times a second. Shows
+# where a server's CPU goes, e.g. a trace writer's passes beside the queue thread.
+thread_report() { # label before-stats seconds
+  local label=$1 before=$2 secs=$3 hz
+  hz=$(getconf CLK_TCK)
+  thread_stats | before=$before awk -v label="$label" -v secs="$secs" -v hz="$hz" '
+    BEGIN { n = split(ENVIRON["before"], b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); t0[f[1]] = f[2]; s0[f[1]] = f[3] } }
+    { id = $1; c = ($2 - t0[id]) / hz / secs * 100; w = ($3 - s0[id]) / secs; name = $4; for (i = 5; i <= NF; i++) name = name " " $i
+      if (c >= 1 || w > 10) printf "bench: during %s: thread %s (%s) %.0f%% CPU, %.0f wake-ups/s\n", label, name, id, c, w }' >&2
+}
+
 declare -A iops lat
 measure() { # label dev
   local label=$1 dev=$2 rw qd r
@@ -58,7 +82,7 @@ measure() { # label dev
 # each point keeps its best round: the same rule for the kernel's device and ours, so a noisy moment on the host
 # does not decide a ratio.
 rounds=${BENCH_ROUNDS:-2}
-labels=("null_blk"); devs=("/dev/nullb0"); ids=()
+labels=("null_blk"); devs=("/dev/nullb0"); ids=(); pids=()
 for b in $backends; do
   spec=${b%%+*} extra=""
   [ "$spec" = "$b" ] || extra=${b#*+}
@@ -66,18 +90,24 @@ for b in $backends; do
   out=$(tp ublk add --backend "$spec" $add_args ${extra//+/ }) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
   ids+=("$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")")
+  pids+=("$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$out")")
   echo "bench: $b on $dev ($out)" >&2
   case $spec in mem:*) precondition "$dev" || exit 1 ;; esac
-  # warm the server's JIT before measuring
-  fio --name=warm --filename="$dev" --rw=randrw --bs=4k --iodepth=16 --ioengine=io_uring --direct=1 --runtime=4 \
-      --time_based --size=256M --output=/dev/null >/dev/null 2>&1
+  # warm the server's JIT before measuring, at the depths measured: a trace's path was still being compiled in the
+  # first round after one warm-up at QD16 (its C2 thread busy, the round 15-25 % below the next)
+  for wqd in 1 16 128; do
+    fio --name=warm --filename="$dev" --rw=randrw --bs=4k --iodepth=$wqd --ioengine=io_uring --direct=1 --runtime=3 \
+        --time_based --size=256M --output=/dev/null >/dev/null 2>&1
+  done
   labels+=("ublk $b"); devs+=("$dev")
 done
 declare -A spread
 for ((round = 1; round <= rounds; round++)); do
   for i in "${!labels[@]}"; do
     label=${labels[$i]}
+    before=$(thread_stats) t0=$(date +%s.%N)
     measure "$label#$round" "${devs[$i]}" || exit 1
+    thread_report "$label#$round" "$before" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')"
     for rw in $rws; do
       for qd in $qds; do
         r=${iops[$label#$round,$rw,$qd]}

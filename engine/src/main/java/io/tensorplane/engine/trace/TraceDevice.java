@@ -55,7 +55,7 @@ public final class TraceDevice implements BlockDevice {
     /** Message type of a record in a channel's ring. */
     static final int MSG_IO = 1;
     private static final int INITIAL_SLOTS = 256;
-    /** 58 000 records of 72 bytes (64 and the ring's header): 20 ms, the writer's longest sleep, of 2.9 M I/Os a second. */
+    /** 58 000 records of 72 bytes (64 and the ring's header): 50 ms, the writer's longest sleep, of 1.1 M I/Os a second. */
     private static final int RING_BYTES = 4 << 20;
     /** With write data recorded: room for a burst of 512 KiB writes, and messages up to 2 MiB. */
     private static final int DATA_RING_BYTES = 16 << 20;

@@ -33,11 +33,12 @@ final class TraceWriter implements Runnable {
      * The writer sleeps after every pass, for as long as the rings take to fill to a quarter at the rate the last
      * sleep showed, between these bounds. Each wake-up costs the CPU it may share with the I/O threads (the ublk
      * benchmark pins the whole server to one vCPU): measured in the test bed, a writer waking every 5 ms took 16 % of
-     * that vCPU at 2 300 I/Os a second, half a millisecond of emulated CPU per pass. So an idle or slow trace wakes
-     * every {@link #MAX_SLEEP_NANOS} and a busy one as often as it must: a 4 MiB ring (58 000 records) fills in
-     * 20 ms only above 2.9 M I/Os a second on one channel.
+     * that vCPU at 2 300 I/Os a second, and an idle one waking every 20 ms still took 2 % (60 wake-ups a second, a
+     * third of a millisecond of emulated CPU each). So an idle or slow trace wakes every {@link #MAX_SLEEP_NANOS}
+     * and a busy one as often as it must: a 4 MiB ring (58 000 records) fills in 50 ms only above 1.1 M I/Os a
+     * second on one channel, and a channel that busy shortens the sleep within a few passes.
      */
-    private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MIN_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     /** How full the fullest ring may get between passes. */
     private static final double TARGET_FILL = 0.25;

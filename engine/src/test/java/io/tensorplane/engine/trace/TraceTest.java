@@ -108,13 +108,13 @@ class TraceTest {
     void theWriterSleepsLongerWhenIdleAndShorterWhenTheRingsFill() {
         long min = TraceWriter.nextSleep(0, 0);
         long idle = min;
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 30; i++) {
             long next = TraceWriter.nextSleep(idle, 0);
             assertTrue(next <= 2 * idle, "grows at most twofold");
             idle = next;
         }
-        assertEquals(TimeUnit.MILLISECONDS.toNanos(20), idle, "an idle trace wakes every 20 ms");
-        // a ring half full after 20 ms: sleep half as long as needed to reach a quarter
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(50), idle, "an idle trace wakes every 50 ms");
+        // a ring half full after 50 ms: sleep half as long as needed to reach a quarter
         assertEquals(idle / 2, TraceWriter.nextSleep(idle, 0.5));
         // a ring that filled: a quarter of that sleep, and never below the shortest
         assertEquals(idle / 4, TraceWriter.nextSleep(idle, 1.0));
