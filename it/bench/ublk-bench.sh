@@ -41,28 +41,41 @@ bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv || exit 1
 nullb_load 16 || exit 1
 
-# The servers' threads: "pid/tid ticks voluntary-switches comm" per thread (ticks: user+system, USER_HZ).
+# The servers' threads: "pid/tid ticks voluntary-switches minor-faults comm" per thread (ticks: user+system, USER_HZ).
 thread_stats() {
   local p t rest ticks sw
   for p in "${pids[@]}"; do
     for t in /proc/"$p"/task/*; do
       rest=$(cat "$t/stat" 2>/dev/null) || continue
-      ticks=$(awk '{print $12 + $13}' <<<"${rest##*) }")
+      ticks=$(awk '{print $12 + $13, $8}' <<<"${rest##*) }")
       sw=$(awk '/^voluntary_ctxt_switches/{print $2}' "$t/status" 2>/dev/null)
-      echo "$p/${t##*/} $ticks ${sw:-0} $(cat "$t/comm" 2>/dev/null)"
+      echo "$p/${t##*/} ${ticks% *} ${sw:-0} ${ticks#* } $(cat "$t/comm" 2>/dev/null)"
     done
   done
 }
-# What each server thread did while one device was measured: CPU share of the interval and wake-ups (voluntary
-# context switches) a second, for the threads that used at least 1 % of a CPU or woke over 10 times a second. Shows
+# What each server thread did while one device was measured: CPU share of the interval, wake-ups (voluntary
+# context switches) and minor page faults a second, for the threads that used at least 1 % of a CPU or woke over 10 times a second. Shows
 # where a server's CPU goes, e.g. a trace writer's passes beside the queue thread.
 thread_report() { # label before-stats seconds
   local label=$1 before=$2 secs=$3 hz
   hz=$(getconf CLK_TCK)
   thread_stats | before=$before awk -v label="$label" -v secs="$secs" -v hz="$hz" '
-    BEGIN { n = split(ENVIRON["before"], b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); t0[f[1]] = f[2]; s0[f[1]] = f[3] } }
-    { id = $1; c = ($2 - t0[id]) / hz / secs * 100; w = ($3 - s0[id]) / secs; name = $4; for (i = 5; i <= NF; i++) name = name " " $i
-      if (c >= 1 || w > 10) printf "bench: during %s: thread %s (%s) %.0f%% CPU, %.0f wake-ups/s\n", label, name, id, c, w }' >&2
+    BEGIN { n = split(ENVIRON["before"], b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); t0[f[1]] = f[2]; s0[f[1]] = f[3]; m0[f[1]] = f[4] } }
+    { id = $1; c = ($2 - t0[id]) / hz / secs * 100; w = ($3 - s0[id]) / secs; m = ($4 - m0[id]) / secs
+      name = $5; for (i = 6; i <= NF; i++) name = name " " $i
+      if (c >= 1 || w > 10) printf "bench: during %s: thread %s (%s) %.0f%% CPU, %.0f wake-ups/s, %.0f minor faults/s\n", label, name, id, c, w, m }' >&2
+}
+
+# Each CPU's time split, from /proc/stat: "cpuN user nice system idle iowait irq softirq steal" in ticks.
+cpu_stats() { awk '/^cpu[0-9]/{print $1, $2, $3, $4, $5, $6, $7, $8, $9}' /proc/stat; }
+# How each CPU spent one device's rounds: user, system, interrupts (irq + softirq) and idle. A server that loses
+# throughput without its threads taking more CPU shows it here (idle: it waited; system: the kernel worked for it).
+cpu_report() { # label before-stats
+  cpu_stats | before=$2 awk -v label="$1" '
+    BEGIN { n = split(ENVIRON["before"], b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); for (j = 2; j <= 9; j++) c0[f[1], j] = f[j] } }
+    { for (j = 2; j <= 9; j++) d[j] = $j - c0[$1, j]; t = 0; for (j = 2; j <= 9; j++) t += d[j]
+      if (t > 0) printf "bench: during %s: %s %.0f%% user, %.0f%% system, %.0f%% irq, %.0f%% idle\n", label, $1,
+        100 * (d[2] + d[3]) / t, 100 * d[4] / t, 100 * (d[7] + d[8]) / t, 100 * (d[5] + d[6]) / t }' >&2
 }
 
 declare -A iops lat
@@ -105,9 +118,10 @@ declare -A spread
 for ((round = 1; round <= rounds; round++)); do
   for i in "${!labels[@]}"; do
     label=${labels[$i]}
-    before=$(thread_stats) t0=$(date +%s.%N)
+    before=$(thread_stats) cpus_before=$(cpu_stats) t0=$(date +%s.%N)
     measure "$label#$round" "${devs[$i]}" || exit 1
     thread_report "$label#$round" "$before" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')"
+    cpu_report "$label#$round" "$cpus_before"
     for rw in $rws; do
       for qd in $qds; do
         r=${iops[$label#$round,$rw,$qd]}
