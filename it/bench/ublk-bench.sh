@@ -43,19 +43,19 @@ nullb_load 16 || exit 1
 
 # The servers' threads: "pid/tid ticks voluntary-switches minor-faults comm" per thread (ticks: user+system, USER_HZ).
 thread_stats() {
-  local p t rest ticks sw
+  local p t rest ticks faults sw
   for p in "${pids[@]}"; do
     for t in /proc/"$p"/task/*; do
       rest=$(cat "$t/stat" 2>/dev/null) || continue
-      ticks=$(awk '{print $12 + $13, $8}' <<<"${rest##*) }")
+      read -r ticks faults < <(awk '{print $12 + $13, $8}' <<<"${rest##*) }")
       sw=$(awk '/^voluntary_ctxt_switches/{print $2}' "$t/status" 2>/dev/null)
-      echo "$p/${t##*/} ${ticks% *} ${sw:-0} ${ticks#* } $(cat "$t/comm" 2>/dev/null)"
+      echo "$p/${t##*/} $ticks ${sw:-0} $faults $(cat "$t/comm" 2>/dev/null)"
     done
   done
 }
 # What each server thread did while one device was measured: CPU share of the interval, wake-ups (voluntary
-# context switches) and minor page faults a second, for the threads that used at least 1 % of a CPU or woke over 10 times a second. Shows
-# where a server's CPU goes, e.g. a trace writer's passes beside the queue thread.
+# context switches) and minor page faults a second, for the threads that used at least 1 % of a CPU or woke over 10
+# times a second. Shows where a server's CPU goes, e.g. a trace writer's passes and faults beside the queue thread.
 thread_report() { # label before-stats seconds
   local label=$1 before=$2 secs=$3 hz
   hz=$(getconf CLK_TCK)
@@ -73,7 +73,7 @@ cpu_stats() { awk '/^cpu[0-9]/{print $1, $2, $3, $4, $5, $6, $7, $8, $9}' /proc/
 cpu_report() { # label before-stats
   cpu_stats | before=$2 awk -v label="$1" '
     BEGIN { n = split(ENVIRON["before"], b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); for (j = 2; j <= 9; j++) c0[f[1], j] = f[j] } }
-    { for (j = 2; j <= 9; j++) d[j] = $j - c0[$1, j]; t = 0; for (j = 2; j <= 9; j++) t += d[j]
+    { t = 0; for (j = 2; j <= 9; j++) { d[j] = $j - c0[$1, j]; t += d[j] }
       if (t > 0) printf "bench: during %s: %s %.0f%% user, %.0f%% system, %.0f%% irq, %.0f%% idle\n", label, $1,
         100 * (d[2] + d[3]) / t, 100 * d[4] / t, 100 * (d[7] + d[8]) / t, 100 * (d[5] + d[6]) / t }' >&2
 }
