@@ -41,15 +41,16 @@ bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv || exit 1
 nullb_load 16 || exit 1
 
-# The servers' threads: "pid/tid ticks voluntary-switches minor-faults comm" per thread (ticks: user+system, USER_HZ).
+# The servers' threads: "pid/tid ticks voluntary-switches minor-faults class comm" per thread (ticks: user+system,
+# USER_HZ; class: the scheduling policy, stat's field 41, "other" or "idle" for SCHED_IDLE, a trace writer's).
 thread_stats() {
-  local p t rest ticks faults sw
+  local p t rest ticks faults class sw
   for p in "${pids[@]}"; do
     for t in /proc/"$p"/task/*; do
       rest=$(cat "$t/stat" 2>/dev/null) || continue
-      read -r ticks faults < <(awk '{print $12 + $13, $8}' <<<"${rest##*) }")
+      read -r ticks faults class < <(awk '{print $12 + $13, $8, ($39 == 5 ? "idle" : $39 == 0 ? "other" : "policy" $39)}' <<<"${rest##*) }")
       sw=$(awk '/^voluntary_ctxt_switches/{print $2}' "$t/status" 2>/dev/null)
-      echo "$p/${t##*/} $ticks ${sw:-0} $faults $(cat "$t/comm" 2>/dev/null)"
+      echo "$p/${t##*/} $ticks ${sw:-0} $faults $class $(cat "$t/comm" 2>/dev/null)"
     done
   done
 }
@@ -62,8 +63,8 @@ thread_report() { # label before-stats seconds
   thread_stats | before=$before awk -v label="$label" -v secs="$secs" -v hz="$hz" '
     BEGIN { n = split(ENVIRON["before"], b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); t0[f[1]] = f[2]; s0[f[1]] = f[3]; m0[f[1]] = f[4] } }
     { id = $1; c = ($2 - t0[id]) / hz / secs * 100; w = ($3 - s0[id]) / secs; m = ($4 - m0[id]) / secs
-      name = $5; for (i = 6; i <= NF; i++) name = name " " $i
-      if (c >= 1 || w > 10) printf "bench: during %s: thread %s (%s) %.0f%% CPU, %.0f wake-ups/s, %.0f minor faults/s\n", label, name, id, c, w, m }' >&2
+      name = $6; for (i = 7; i <= NF; i++) name = name " " $i
+      if (c >= 1 || w > 10) printf "bench: during %s: thread %s (%s, %s) %.0f%% CPU, %.0f wake-ups/s, %.0f minor faults/s\n", label, name, id, $5, c, w, m }' >&2
 }
 
 # Each CPU's time split, from /proc/stat: "cpuN user nice system idle iowait irq softirq steal" in ticks.
@@ -134,6 +135,15 @@ for ((round = 1; round <= rounds; round++)); do
   done
 done
 for id in "${ids[@]}"; do tp ublk del --id "$id" >/dev/null || exit 1; done
+# a trace's cost is only honest beside what it kept: its records and its drops (ring full, disk full)
+for b in $backends; do
+  [[ $b =~ trace=([^,+]+) ]] || continue
+  # not tp: the servers' small heap does not hold a long trace's columns
+  st=$(java -Dchronicle.analytics.disable=true -jar "$jar" trace stat "${BASH_REMATCH[1]}" --json 2>/tmp/bench-stat.err) ||
+    { echo "bench: trace stat ${BASH_REMATCH[1]} failed: $(tail -1 /tmp/bench-stat.err)" >&2; continue; }
+  # the summary's own "ios" and "dropped" come before its per-queue ones
+  echo "bench: trace of $b: $(grep -m1 -o '"ios" : [0-9]*' <<<"$st" | grep -o '[0-9]*$') records, $(grep -m1 -o '"dropped" : [0-9]*' <<<"$st" | grep -o '[0-9]*$') dropped" >&2
+done
 
 echo
 echo "fio 4 KiB, io_uring, O_DIRECT, ${FIO_RUNTIME} s per point; $(nproc) vCPU; kernel $(uname -r); ublk add $add_args;"

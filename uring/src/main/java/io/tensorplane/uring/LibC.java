@@ -133,6 +133,9 @@ public final class LibC {
 
     public static native int sched_setaffinity(int pid, long cpusetsize, long mask);
 
+    /** {@code sched_setscheduler(pid, policy, param)}; pid 0 is the calling thread. */
+    public static native int sched_setscheduler(int pid, int policy, long param);
+
     public static native int getpid();
 
     public static native int gettid();

@@ -34,7 +34,9 @@ import java.util.Arrays;
  * for the I/O thread: it takes the queue's write lock for every excerpt, and each time the queue grows
  * past a mapped chunk it maps the next one (a system call, and page faults that can wait for the disk
  * when dirty pages are throttled), so a slow disk would slow the I/O. A full ring (a writer that cannot
- * keep up) or a full disk drops records and counts them; the I/O never waits. With
+ * keep up) or a full disk drops records and counts them; the I/O never waits. The writer may run in
+ * {@code SCHED_IDLE} ({@link TraceWriter}); an I/O thread whose ring is half full moves it back to the
+ * ordinary class, one system call per such episode, checked each time its records cross an eighth of the ring. With
  * {@code trace-data=full}, a write larger than 2 MiB (the largest ring message) is recorded without its data.
  *
  * <p>In steady state nothing here allocates: in-flight I/O lives in pre-allocated slot arrays that only
@@ -133,6 +135,9 @@ public final class TraceDevice implements BlockDevice {
         private final boolean payloads = dataMode == TraceFormat.DATA_FULL;
         private final long base = writer.base();
         private final int maxPayload;
+        /** log2 of an eighth of the ring: the I/O thread checks on the writer each time its records cross one. */
+        private final int eighthShift;
+        private int eighth;
         /** Records this thread could not append (ring full); written opaque, read by the writer. */
         @SuppressWarnings("unused") // through DROPPED
         private long dropped;
@@ -159,6 +164,7 @@ public final class TraceDevice implements BlockDevice {
             this.buf = new UnsafeBuffer(memory);
             this.ring = new OneToOneRingBuffer(buf);
             this.maxPayload = ring.maxMsgLength() - TraceRecord.SIZE;
+            this.eighthShift = Integer.numberOfTrailingZeros(ring.capacity() / 8);
         }
 
         long droppedByThread() {
@@ -217,7 +223,12 @@ public final class TraceDevice implements BlockDevice {
             if (index < 0) {
                 // The writer is behind (or the message can never fit): drop, never wait.
                 DROPPED.setOpaque(this, ++droppedPlain);
+                writer.starved(ring);
             } else {
+                if (index >>> eighthShift != eighth) {
+                    eighth = index >>> eighthShift;
+                    writer.starved(ring);
+                }
                 int flags = opf >>> 8;
                 long sum = 0;
                 if (data) {

@@ -7,6 +7,7 @@ import io.tensorplane.engine.Io;
 import io.tensorplane.engine.IoChannel;
 import io.tensorplane.engine.IoOp;
 import io.tensorplane.engine.ZeroAllocationTest;
+import io.tensorplane.engine.poll.ThreadScheduling;
 import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -140,6 +142,53 @@ class TraceTest {
         long kept = t.records();
         assertTrue(kept > 50_000 && kept < ios, "the ring's worth kept: " + kept);
         assertEquals(ios, kept + t.dropped(), "every I/O is either recorded or counted as dropped");
+    }
+
+    @Test
+    void theWriterRunsInSchedIdleTheIoThreadMovesItOutWhenStarvedAndTheTraceEndsInTheOrdinaryClass() throws Exception {
+        Path dir = tmp.resolve("sched");
+        List<String> calls = Collections.synchronizedList(new ArrayList<>()); // "tid:idle" per class change asked for
+        ThreadScheduling saved = TraceWriter.scheduling;
+        TraceWriter.scheduling = new ThreadScheduling() {
+            @Override
+            public int currentThreadId() {
+                return 4242;
+            }
+
+            @Override
+            public boolean setIdle(int tid, boolean idle) {
+                calls.add(tid + ":" + idle);
+                return true;
+            }
+
+            @Override
+            public boolean canLeaveIdle() {
+                return true;
+            }
+        };
+        try (BlockDevice dev = Devices.open("null:1G,trace=" + dir)) {
+            TraceWriter writer = ((TraceDevice) dev).writer();
+            writer.paused = true; // a writer that gets no CPU time
+            ByteBuffer b = ByteBuffer.allocateDirect(4096);
+            try (Io io = new Io(dev.openChannel())) {
+                for (int i = 0; i < 40_000; i++) { // over half of the 4 MiB ring's 58 254 records
+                    assertEquals(4096, io.read(0, 4096, b));
+                }
+                assertEquals(List.of("0:true", "4242:false"), List.copyOf(calls), "idle from the start, then moved out by the I/O thread");
+                writer.paused = false;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (calls.size() < 3 && System.nanoTime() < deadline) {
+                    Thread.sleep(5); // until the writer has drained the backlog and gone back to SCHED_IDLE
+                }
+            }
+        } finally {
+            TraceWriter.scheduling = saved;
+        }
+        assertEquals(List.of("0:true", "4242:false", "0:true", "0:false"), List.copyOf(calls),
+                "idle, ordinary for the backlog, idle once drained, ordinary to end the trace");
+        Trace t = Trace.read(dir, null);
+        assertEquals(40_000, t.records());
+        assertEquals(0, t.dropped());
     }
 
     @Test
