@@ -10,7 +10,9 @@
 #   FIO_RUNTIME       seconds per point (default 8)
 #   BENCH_BACKENDS    backends to measure (default "null:16G mem:1G"); an entry may carry 'ublk add' options of its
 #                     own after '+', each option one '+' apart: "null:16G+--batch=off null:16G+--batch=on" measures
-#                     one command per tag against batched commands on the same backend
+#                     one command per tag against batched commands on the same backend; and JVM options of its
+#                     server after '@', each one '@' apart: "null:16G,trace=/tmp/t1 null:16G,trace=/tmp/t2@-Dtensorplane.trace.idleWriter=false"
+#                     measures a trace's writer in SCHED_IDLE against one in the ordinary class
 #   BENCH_RW          workloads (default "randread randwrite")
 #   BENCH_QDS         queue depths (default "1 16 128")
 #   UBLK_ADD_ARGS     extra 'ublk add' options (default "--queues 1 --depth 128")
@@ -35,7 +37,8 @@ if [ -n "$server_cpus" ]; then server_pin=(taskset -c "$server_cpus"); add_args=
 java_opts=${BENCH_JAVA_OPTS:--XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m}
 
 tp() { # shellcheck disable=SC2086
-  "${server_pin[@]}" java $java_opts -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
+  "${server_pin[@]}" java $java_opts $jvm_extra -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
+jvm_extra=""
 
 bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv || exit 1
@@ -98,10 +101,14 @@ measure() { # label dev
 rounds=${BENCH_ROUNDS:-2}
 labels=("null_blk"); devs=("/dev/nullb0"); ids=(); pids=()
 for b in $backends; do
-  spec=${b%%+*} extra=""
-  [ "$spec" = "$b" ] || extra=${b#*+}
+  # SPEC[+UBLK-ADD-ARG...][@JVM-OPTION@...]: e.g. null:16G,trace=/tmp/t@-Dtensorplane.trace.idleWriter=false
+  jvm_extra="" spec=${b%%@*}
+  [ "$spec" = "$b" ] || { jvm_extra=${b#*@}; jvm_extra=${jvm_extra//@/ }; }
+  extra="" plus=$spec spec=${spec%%+*}
+  [ "$spec" = "$plus" ] || extra=${plus#*+}
   # shellcheck disable=SC2086
   out=$(tp ublk add --backend "$spec" $add_args ${extra//+/ }) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
+  jvm_extra=""
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
   ids+=("$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")")
   pids+=("$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$out")")
@@ -137,7 +144,7 @@ done
 for id in "${ids[@]}"; do tp ublk del --id "$id" >/dev/null || exit 1; done
 # a trace's cost is only honest beside what it kept: its records and its drops (ring full, disk full)
 for b in $backends; do
-  [[ $b =~ trace=([^,+]+) ]] || continue
+  [[ $b =~ trace=([^,+@]+) ]] || continue
   # not tp: the servers' small heap does not hold a long trace's columns
   st=$(java -Dchronicle.analytics.disable=true -jar "$jar" trace stat "${BASH_REMATCH[1]}" --json 2>/tmp/bench-stat.err) ||
     { echo "bench: trace stat ${BASH_REMATCH[1]} failed: $(tail -1 /tmp/bench-stat.err)" >&2; continue; }

@@ -53,6 +53,8 @@ final class TraceWriter implements Runnable {
     static long minFreeBytes = Long.getLong("tensorplane.trace.minFreeBytes", 4 * TraceFormat.CHUNK_BYTES);
     /** How the writer changes its scheduling class; tests put a fake here. */
     static ThreadScheduling scheduling = ThreadScheduling.installed();
+    /** {@code -Dtensorplane.trace.idleWriter=false} keeps the writer in the ordinary class (to measure the difference). */
+    static boolean idleWriter = Boolean.parseBoolean(System.getProperty("tensorplane.trace.idleWriter", "true"));
 
     private final Path dir;
     private final ChronicleQueue queue;
@@ -153,7 +155,7 @@ final class TraceWriter implements Runnable {
         try {
             appender = queue.createAppender();
             tid = sched.currentThreadId();
-            mayIdle = sched.canLeaveIdle() && tid > 0;
+            mayIdle = idleWriter && sched.canLeaveIdle() && tid > 0;
             idle = mayIdle && sched.setIdle(0, true);
             writeStart(appender);
             while (true) {
