@@ -36,9 +36,8 @@ server_pin=()
 if [ -n "$server_cpus" ]; then server_pin=(taskset -c "$server_cpus"); add_args="$add_args --no-pin"; fi
 java_opts=${BENCH_JAVA_OPTS:--XX:+UseParallelGC -XX:+AlwaysPreTouch -Xms256m -Xmx256m}
 
-tp() { # shellcheck disable=SC2086
-  "${server_pin[@]}" java $java_opts $jvm_extra -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
-jvm_extra=""
+tp() { # a server's own JVM options, if any, come in jvm_extra; shellcheck disable=SC2086
+  "${server_pin[@]}" java $java_opts ${jvm_extra:-} -Dchronicle.analytics.disable=true -jar "$jar" "$@"; }
 
 bench_require_multi_tcg || exit 1
 tp_modprobe ublk_drv || exit 1
@@ -102,13 +101,12 @@ rounds=${BENCH_ROUNDS:-2}
 labels=("null_blk"); devs=("/dev/nullb0"); ids=(); pids=()
 for b in $backends; do
   # SPEC[+UBLK-ADD-ARG...][@JVM-OPTION@...]: e.g. null:16G,trace=/tmp/t@-Dtensorplane.trace.idleWriter=false
-  jvm_extra="" spec=${b%%@*}
-  [ "$spec" = "$b" ] || { jvm_extra=${b#*@}; jvm_extra=${jvm_extra//@/ }; }
+  jvm="" spec=${b%%@*}
+  [ "$spec" = "$b" ] || { jvm=${b#*@}; jvm=${jvm//@/ }; }
   extra="" plus=$spec spec=${spec%%+*}
   [ "$spec" = "$plus" ] || extra=${plus#*+}
   # shellcheck disable=SC2086
-  out=$(tp ublk add --backend "$spec" $add_args ${extra//+/ }) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
-  jvm_extra=""
+  out=$(jvm_extra=$jvm tp ublk add --backend "$spec" $add_args ${extra//+/ }) || { echo "bench: ublk add --backend $b failed" >&2; exit 1; }
   dev=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$out")
   ids+=("$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' <<<"$out")")
   pids+=("$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$out")")

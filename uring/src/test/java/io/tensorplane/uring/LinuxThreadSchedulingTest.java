@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LinuxThreadSchedulingTest {
     /** The calling thread's policy, field 41 of /proc/thread-self/stat (after the parenthesised name). */
@@ -41,6 +40,6 @@ class LinuxThreadSchedulingTest {
         t.join();
         String expected = "0true5" + (s.canLeaveIdle() ? "true0" : "");
         assertEquals(expected, seen.get(), "policy before, SCHED_IDLE (5), back to SCHED_OTHER (0) by thread id");
-        assertTrue(policy() == 0, "the test's own thread is untouched");
+        assertEquals(0, policy(), "the test's own thread is untouched");
     }
 }
