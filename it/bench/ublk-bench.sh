@@ -144,8 +144,10 @@ for id in "${ids[@]}"; do tp ublk del --id "$id" >/dev/null || exit 1; done
 for b in $backends; do
   [[ $b =~ trace=([^,+@]+) ]] || continue
   # not tp: the servers' small heap does not hold a long trace's columns
+  # (on failure, the exit status and the last lines of both streams: a JVM that crashes reports on stdout)
   st=$(java -Dchronicle.analytics.disable=true -jar "$jar" trace stat "${BASH_REMATCH[1]}" --json 2>/tmp/bench-stat.err) ||
-    { echo "bench: trace stat ${BASH_REMATCH[1]} failed: $(tail -1 /tmp/bench-stat.err)" >&2; continue; }
+    { echo "bench: trace stat ${BASH_REMATCH[1]} failed (exit status $?): $(tr '\r' '\n' </tmp/bench-stat.err | tail -3) $(tail -5 <<<"$st")" >&2
+      continue; }
   # the summary's own "ios" and "dropped" come before its per-queue ones
   echo "bench: trace of $b: $(grep -m1 -o '"ios" : [0-9]*' <<<"$st" | grep -o '[0-9]*$') records, $(grep -m1 -o '"dropped" : [0-9]*' <<<"$st" | grep -o '[0-9]*$') dropped" >&2
 done

@@ -34,9 +34,10 @@ import java.util.Arrays;
  * for the I/O thread: it takes the queue's write lock for every excerpt, and each time the queue grows
  * past a mapped chunk it maps the next one (a system call, and page faults that can wait for the disk
  * when dirty pages are throttled), so a slow disk would slow the I/O. A full ring (a writer that cannot
- * keep up) or a full disk drops records and counts them; the I/O never waits. The writer may run in
- * {@code SCHED_IDLE} ({@link TraceWriter}); an I/O thread whose ring is half full moves it back to the
- * ordinary class, one system call per such episode, checked each time its records cross an eighth of the ring. With
+ * keep up) or a full disk drops records and counts them; the I/O never waits. Each time its records
+ * cross an eighth of the ring, the I/O thread looks at its fill: a quarter full wakes a sleeping writer, and
+ * half full moves a writer in {@code SCHED_IDLE} ({@link TraceWriter}) back to the ordinary class (one
+ * system call each, at most once per sleep or per starvation). With
  * {@code trace-data=full}, a write larger than 2 MiB (the largest ring message) is recorded without its data.
  *
  * <p>In steady state nothing here allocates: in-flight I/O lives in pre-allocated slot arrays that only
@@ -57,7 +58,7 @@ public final class TraceDevice implements BlockDevice {
     /** Message type of a record in a channel's ring. */
     static final int MSG_IO = 1;
     private static final int INITIAL_SLOTS = 256;
-    /** 58 000 records of 72 bytes (64 and the ring's header): 50 ms, the writer's longest sleep, of 1.1 M I/Os a second. */
+    /** 58 000 records of 72 bytes (64 and the ring's header); the writer is woken when one is a quarter full. */
     private static final int RING_BYTES = 4 << 20;
     /** With write data recorded: room for a burst of 512 KiB writes, and messages up to 2 MiB. */
     private static final int DATA_RING_BYTES = 16 << 20;
@@ -223,11 +224,11 @@ public final class TraceDevice implements BlockDevice {
             if (index < 0) {
                 // The writer is behind (or the message can never fit): drop, never wait.
                 DROPPED.setOpaque(this, ++droppedPlain);
-                writer.starved(ring);
+                writer.filledAnEighth(ring);
             } else {
                 if (index >>> eighthShift != eighth) {
                     eighth = index >>> eighthShift;
-                    writer.starved(ring);
+                    writer.filledAnEighth(ring);
                 }
                 int flags = opf >>> 8;
                 long sum = 0;

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
@@ -33,17 +34,21 @@ final class TraceWriter implements Runnable {
     private static final int BATCH_BYTES = 1 << 20;
     /**
      * The writer sleeps after every pass, for as long as the rings take to fill to a quarter at the rate the last
-     * sleep showed, between these bounds. Each wake-up costs the CPU it may share with the I/O threads (the ublk
-     * benchmark pins the whole server to one vCPU): measured in the test bed, a writer waking every 5 ms took 16 % of
-     * that vCPU at 2 300 I/Os a second, and an idle one waking every 20 ms still took 2 % (60 wake-ups a second, a
-     * third of a millisecond of emulated CPU each). So an idle or slow trace wakes every {@link #MAX_SLEEP_NANOS}
-     * and a busy one as often as it must: a 4 MiB ring (58 000 records) fills in 50 ms only above 1.1 M I/Os a
-     * second on one channel, and a channel that busy shortens the sleep within a few passes.
+     * sleep showed, between these bounds, and an I/O thread that finds its ring a quarter full wakes it sooner
+     * ({@link #filledAnEighth}). Each wake-up costs the CPU it may share with the I/O threads (the ublk benchmark pins
+     * the whole server to one vCPU): measured in the test bed, a writer waking every 5 ms took 16 % of that vCPU at
+     * 2 300 I/Os a second, and an idle one waking every 20 ms still took 2 % (a third of a millisecond of emulated CPU
+     * per wake-up); at QD1 each pass is a pause for the one I/O in flight. Since the I/O threads wake the writer when
+     * their rings need it, the longest sleep only bounds how late records reach the file (and a quiet trace's
+     * wake-ups): {@code -Dtensorplane.trace.maxSleepMs}, 1 s by default.
      */
-    private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    private static final long MIN_SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    static long maxSleepNanos = TimeUnit.MILLISECONDS.toNanos(Long.getLong("tensorplane.trace.maxSleepMs", 1000));
+    /** The shortest sleep; tests lengthen both bounds to see what wakes the writer. */
+    static long minSleepNanos = TimeUnit.MICROSECONDS.toNanos(200);
     /** How full the fullest ring may get between passes. */
     private static final double TARGET_FILL = 0.25;
+    /** A ring this full wakes a sleeping writer (see {@link #filledAnEighth}). */
+    private static final double WAKE_FILL = TARGET_FILL;
     /** A ring this full makes a writer in SCHED_IDLE return to the ordinary class (see {@link #reschedule}). */
     private static final double STARVED_FILL = 0.5;
     private static final long SPACE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -81,14 +86,16 @@ final class TraceWriter implements Runnable {
     /** The fullest ring of this pass, as a fraction of its capacity. */
     private double fullest;
     /** The current sleep between passes (see {@link #nextSleep}). */
-    private long sleepNanos = MIN_SLEEP_NANOS;
+    private long sleepNanos = minSleepNanos;
     private final ThreadScheduling sched = scheduling;
     /** Whether the writer may use SCHED_IDLE: only where it can also leave it, and its thread id is known. */
     private boolean mayIdle;
-    /** Whether the writer is in SCHED_IDLE; cleared by an I/O thread that finds it starved ({@link #starved}). */
+    /** Whether the writer is in SCHED_IDLE; cleared by an I/O thread that finds it starved ({@link #filledAnEighth}). */
     private volatile boolean idle;
     /** The writer's kernel thread id, for an I/O thread to move it. */
     private volatile int tid;
+    /** Set while the writer sleeps; the I/O thread that clears it wakes the writer. */
+    private final AtomicBoolean asleep = new AtomicBoolean();
 
     private TraceWriter(Path dir, ChronicleQueue queue, String spec, long size, int blockSize, int dataMode) {
         this.dir = dir;
@@ -124,6 +131,11 @@ final class TraceWriter implements Runnable {
 
     long recorded() {
         return recorded;
+    }
+
+    /** Whether the writer sleeps and no I/O thread has woken it yet (tests). */
+    boolean asleep() {
+        return asleep.get();
     }
 
     long dropped() {
@@ -185,7 +197,9 @@ final class TraceWriter implements Runnable {
                 // with the I/O threads.
                 if (!last && work < PASS_RECORDS) {
                     sleepNanos = nextSleep(sleepNanos, fullest);
+                    asleep.set(true);
                     LockSupport.parkNanos(sleepNanos);
+                    asleep.set(false);
                 }
                 fullest = 0;
             }
@@ -216,7 +230,7 @@ final class TraceWriter implements Runnable {
      * round. The ordinary writer takes only 3-8 % of that vCPU, so what likely matters is when its passes run (in the
      * middle of the queue thread's batches), more than how long. The ordinary class once a ring passes half full, so
      * that a writer starved by busy I/O threads catches up at a fair share before records drop (an I/O thread sees
-     * it first, {@link #starved}, as a starved writer does not run to see it), and while the trace ends, so that the
+     * it first, {@link #filledAnEighth}, as a starved writer does not run to see it), and while the trace ends, so that the
      * last drain and the trace's end do not wait for idle time.
      */
     private void reschedule(boolean last) {
@@ -228,12 +242,17 @@ final class TraceWriter implements Runnable {
     }
 
     /**
-     * Called by an I/O thread now and then (each eighth of its ring it fills, see {@code TraceDevice.Channel}): if
-     * the writer is in SCHED_IDLE and {@code ring} is half full or more, busy threads are starving it, and it is
-     * moved to the ordinary class at once, with one system call on this I/O thread (at most once per starvation).
+     * Called by an I/O thread each time its records cross an eighth of {@code ring}, and on every drop. A quarter full
+     * wakes the writer if it sleeps (once per sleep: one system call per quarter of a ring at most). Half full with the
+     * writer in SCHED_IDLE means busy threads are starving it: it is moved to the ordinary class at once, with one
+     * system call on this I/O thread (at most once per starvation).
      */
-    void starved(RingBuffer ring) {
-        if (idle && ring.size() >= ring.capacity() * STARVED_FILL) {
+    void filledAnEighth(RingBuffer ring) {
+        int size = ring.size();
+        if (size >= ring.capacity() * WAKE_FILL && asleep.get() && asleep.compareAndSet(true, false)) {
+            LockSupport.unpark(thread);
+        }
+        if (idle && size >= ring.capacity() * STARVED_FILL) {
             idle = false;
             sched.setIdle(tid, false);
         }
@@ -242,11 +261,11 @@ final class TraceWriter implements Runnable {
     /**
      * The sleep after a pass that found the fullest ring {@code fullest} full after sleeping {@code slept}: the time
      * the rings take to reach {@link #TARGET_FILL} at that rate, growing at most twofold per pass (a burst after a
-     * quiet spell is met within a few passes), within {@link #MIN_SLEEP_NANOS} and {@link #MAX_SLEEP_NANOS}.
+     * quiet spell is met within a few passes), within {@link #minSleepNanos} and {@link #maxSleepNanos}.
      */
     static long nextSleep(long slept, double fullest) {
         long next = fullest <= 0 ? 2 * slept : (long) Math.min(2.0 * slept, slept * TARGET_FILL / fullest);
-        return Math.max(MIN_SLEEP_NANOS, Math.min(MAX_SLEEP_NANOS, next));
+        return Math.max(minSleepNanos, Math.min(maxSleepNanos, next));
     }
 
     private void publishTotals() {

@@ -115,13 +115,48 @@ class TraceTest {
             assertTrue(next <= 2 * idle, "grows at most twofold");
             idle = next;
         }
-        assertEquals(TimeUnit.MILLISECONDS.toNanos(50), idle, "an idle trace wakes every 50 ms");
-        // a ring half full after 50 ms: sleep half as long as needed to reach a quarter
+        assertEquals(TimeUnit.SECONDS.toNanos(1), idle, "an idle trace wakes every second");
+        // a ring half full after a second: sleep half as long as needed to reach a quarter
         assertEquals(idle / 2, TraceWriter.nextSleep(idle, 0.5));
         // a ring that filled: a quarter of that sleep, and never below the shortest
         assertEquals(idle / 4, TraceWriter.nextSleep(idle, 1.0));
         assertEquals(min, TraceWriter.nextSleep(min, 1.0));
         assertEquals(TimeUnit.MICROSECONDS.toNanos(200), min);
+    }
+
+    @Test
+    void aSleepingWriterIsWokenByTheIoThreadOnceItsRingIsAQuarterFull() throws Exception {
+        Path dir = tmp.resolve("wake");
+        long savedMin = TraceWriter.minSleepNanos;
+        long savedMax = TraceWriter.maxSleepNanos;
+        TraceWriter.minSleepNanos = TraceWriter.maxSleepNanos = TimeUnit.HOURS.toNanos(1); // only a wake-up ends a sleep
+        try (BlockDevice dev = Devices.open("null:1G,trace=" + dir)) {
+            TraceWriter writer = ((TraceDevice) dev).writer();
+            ByteBuffer b = ByteBuffer.allocateDirect(4096);
+            try (Io io = new Io(dev.openChannel())) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (!writer.asleep() && System.nanoTime() < deadline) {
+                    Thread.sleep(1); // until the writer's first pass is done
+                }
+                assertTrue(writer.asleep(), "the writer went to sleep after its first pass");
+                for (int i = 0; i < 10_000; i++) { // a sixth of the 4 MiB ring's 58 254 records
+                    assertEquals(4096, io.read(0, 4096, b));
+                }
+                // the I/O thread itself clears the flag when it wakes the writer, so this needs no waiting
+                assertTrue(writer.asleep(), "under a quarter full, the writer is left asleep");
+                for (int i = 0; i < 12_000; i++) { // 22 000 in all: past a quarter and the next eighth
+                    assertEquals(4096, io.read(0, 4096, b));
+                }
+                while (writer.recorded() < 22_000 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertEquals(22_000, writer.recorded(), "woken by the I/O thread, the writer drained the ring in its hour-long sleep");
+            }
+        } finally {
+            TraceWriter.minSleepNanos = savedMin;
+            TraceWriter.maxSleepNanos = savedMax;
+        }
+        assertEquals(22_000, Trace.read(dir, null).records());
     }
 
     @Test
