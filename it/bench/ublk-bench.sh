@@ -144,7 +144,7 @@ for id in "${ids[@]}"; do tp ublk del --id "$id" >/dev/null || exit 1; done
 for b in $backends; do
   [[ $b =~ trace=([^,+@]+) ]] || continue
   # Not tp: the servers' small heap does not hold a long trace's columns. A JVM that dies of a signal is run once
-  # more, its crash report beside the results: under multi-threaded TCG this JVM died in 3 of 4 runs on 2026-12-03
+  # more, its crash report beside the results: under multi-threaded TCG this JVM died in 3 of 5 reads on 2026-12-03
   # (SIGSEGV at a C1-compiled method's entry: the torn JIT code run-in-vm describes). On failure: the exit status and
   # the last lines of both streams.
   for try in 1 2; do
