@@ -147,10 +147,13 @@ class TraceTest {
                 for (int i = 0; i < 12_000; i++) { // 22 000 in all: past a quarter and the next eighth
                     assertEquals(4096, io.read(0, 4096, b));
                 }
-                while (writer.recorded() < 22_000 && System.nanoTime() < deadline) {
+                // Woken at a quarter (14 565 records in the ring then), the writer drains at least that much; what
+                // arrives during its pass may stay in the ring until the trace ends, as it is under a quarter.
+                while (writer.recorded() < 14_565 && System.nanoTime() < deadline) {
                     Thread.sleep(5);
                 }
-                assertEquals(22_000, writer.recorded(), "woken by the I/O thread, the writer drained the ring in its hour-long sleep");
+                assertTrue(writer.recorded() >= 14_565, "woken by the I/O thread in its hour-long sleep, the writer drained a quarter ring: "
+                        + writer.recorded());
             }
         } finally {
             TraceWriter.minSleepNanos = savedMin;
