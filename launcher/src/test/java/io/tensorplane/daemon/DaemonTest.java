@@ -1,6 +1,7 @@
 package io.tensorplane.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -56,6 +57,8 @@ class DaemonTest {
                 assertEquals(4096, result[0]);
             }
             assertNotNull(Metrics.devices().stream().filter(m -> m.name().equals("a")).findFirst().orElse(null), "metered by name");
+            assertTrue(Metrics.scrape().contains("tensorplane_nvmf_live_controllers"),
+                    "the endpoint's scrape has the target's counters beside the devices");
 
             // add device c and namespaces 2 (b) and 3 (c); refuse a changed spec of b
             List<String> refused = d.reload(config(base.replace("latency: 10us", "latency: 20us") + "  c: { spec: null:1G }\n"
@@ -82,6 +85,7 @@ class DaemonTest {
             assertEquals(1, refused.size(), "only the listen address again: " + refused);
             assertNull(reg.find(NQN + "2"));
         }
+        assertFalse(Metrics.scrape().contains("tensorplane_nvmf_"), "the target's counters left with it");
         Trace t = Trace.read(trace, null);
         assertTrue(t.complete(), "closing the daemon ended device a's trace");
         assertEquals(1, t.records(), "the one write was recorded");

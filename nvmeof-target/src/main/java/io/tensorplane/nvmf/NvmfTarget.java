@@ -1,12 +1,13 @@
 package io.tensorplane.nvmf;
 
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.tensorplane.engine.BlockDevice;
 import io.tensorplane.engine.Devices;
+import io.tensorplane.engine.metrics.Metrics;
+import io.tensorplane.engine.metrics.MetricsServer;
 import io.tensorplane.nvmf.admin.IdentifyController;
 import io.tensorplane.nvmf.admin.LogPages;
 import io.tensorplane.nvmf.core.Stats;
@@ -20,16 +21,14 @@ import io.tensorplane.nvmf.transport.LoopContexts;
 import io.tensorplane.nvmf.transport.TcpServer;
 import io.tensorplane.nvmf.transport.Transport;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToLongFunction;
 import java.util.logging.Logger;
 
@@ -39,6 +38,12 @@ import java.util.logging.Logger;
  */
 public final class NvmfTarget implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NvmfTarget.class.getName());
+    /**
+     * The target whose counters are in the process-wide registry ({@link Metrics#registry()}, beside the metered
+     * devices), so that every metrics endpoint of the process (this target's own, {@code serve --config}'s) shows
+     * them. A process serves one target; a second started while it runs is not metered (tests start several).
+     */
+    private static final AtomicReference<NvmfTarget> METERED = new AtomicReference<>();
 
     private final Registry registry;
     private final TcpServer server;
@@ -48,8 +53,9 @@ public final class NvmfTarget implements AutoCloseable {
     private int nextGlobalIndex;
     private final List<InetSocketAddress> ioAddresses = new ArrayList<>();
     private InetSocketAddress discoveryAddress;
-    private HttpServer metricsServer;
-    private PrometheusMeterRegistry meters;
+    private MetricsServer metricsServer;
+    /** This target's meters in {@link Metrics#registry()}, removed when it closes; empty if it is not metered. */
+    private final List<Meter> meters = new ArrayList<>();
 
     private NvmfTarget(Registry registry, TcpServer server, List<BlockDevice> devices, Map<String, BlockDevice> shared,
                        int nextGlobalIndex) {
@@ -91,6 +97,7 @@ public final class NvmfTarget implements AutoCloseable {
         }
         List<BlockDevice> devices = new ArrayList<>();
         TcpServer server = null;
+        NvmfTarget metered = null;
         try {
             int global = 0;
             for (TargetConfig.SubsystemConfig sc : cfg.subsystems) {
@@ -140,6 +147,8 @@ public final class NvmfTarget implements AutoCloseable {
                             + n.device().sizeBytes() + " bytes, " + n.device().blockSize() + "-byte blocks, uuid " + n.uuid() + ")");
                 }
             }
+            t.bindMeters();
+            metered = t;
             if (cfg.metricsPort > 0) {
                 t.startMetrics(cfg.metricsAddress == null ? addrs.get(0).getAddress()
                         : parseAddress(cfg.metricsAddress, cfg.metricsPort).getAddress(), cfg.metricsPort);
@@ -147,6 +156,9 @@ public final class NvmfTarget implements AutoCloseable {
             server.warmUp();
             return t;
         } catch (RuntimeException | InterruptedException e) {
+            if (metered != null) {
+                metered.unbindMeters();
+            }
             if (server != null) {
                 server.close();
             }
@@ -316,44 +328,48 @@ public final class NvmfTarget implements AutoCloseable {
         }
     }
 
-    private void startMetrics(InetAddress bind, int port) {
-        meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        LoopContexts loops = server.loops();
-        counter("tensorplane_nvmf_commands", "NVMe commands received", loops, s -> s.commands);
-        counter("tensorplane_nvmf_reads", "Read commands completed", loops, s -> s.reads);
-        counter("tensorplane_nvmf_writes", "Write commands completed", loops, s -> s.writes);
-        counter("tensorplane_nvmf_read_bytes", "Bytes read", loops, s -> s.readBytes);
-        counter("tensorplane_nvmf_write_bytes", "Bytes written", loops, s -> s.writeBytes);
-        counter("tensorplane_nvmf_errors", "Commands completed with an error status", loops, s -> s.errors);
-        counter("tensorplane_nvmf_term_reqs", "Connections terminated with a C2HTermReq", loops, s -> s.termReqs);
-        counter("tensorplane_nvmf_r2ts", "R2T PDUs sent", loops, s -> s.r2ts);
-        FunctionCounter.builder("tensorplane_nvmf_keep_alive_timeouts", registry, r -> r.keepAliveTimeouts.get())
-                .description("Controllers torn down after a keep-alive timeout").register(meters);
-        FunctionCounter.builder("tensorplane_nvmf_admin_connects", registry, r -> r.controllersCreated.get())
-                .description("Controllers created by admin-queue Connects").register(meters);
-        FunctionCounter.builder("tensorplane_nvmf_connects_rejected", registry, r -> r.connectsRejected.get())
-                .description("Connects rejected").register(meters);
-        Gauge.builder("tensorplane_nvmf_live_controllers", registry, NvmfTarget::liveControllers)
-                .description("Live controllers").register(meters);
-        try {
-            metricsServer = HttpServer.create(new InetSocketAddress(bind, port), 16);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot serve metrics on port " + port + ": " + e.getMessage(), e);
+    /** Binds this target's counters to the process-wide registry, unless another live target has. */
+    private void bindMeters() {
+        if (!METERED.compareAndSet(null, this)) {
+            LOG.fine("nvmf: another target in this process is metered; this one is not");
+            return;
         }
-        metricsServer.createContext("/metrics", ex -> {
-            byte[] body = meters.scrape().getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream os = ex.getResponseBody()) {
-                os.write(body);
-            }
-        });
-        metricsServer.start();
-        LOG.info("nvmf: metrics on http://" + bind.getHostAddress() + ":" + metricsServer.getAddress().getPort() + "/metrics");
+        MeterRegistry r = Metrics.registry();
+        LoopContexts loops = server.loops();
+        counter(r, "tensorplane_nvmf_commands", "NVMe commands received", loops, st -> st.commands);
+        counter(r, "tensorplane_nvmf_reads", "Read commands completed", loops, st -> st.reads);
+        counter(r, "tensorplane_nvmf_writes", "Write commands completed", loops, st -> st.writes);
+        counter(r, "tensorplane_nvmf_read_bytes", "Bytes read", loops, st -> st.readBytes);
+        counter(r, "tensorplane_nvmf_write_bytes", "Bytes written", loops, st -> st.writeBytes);
+        counter(r, "tensorplane_nvmf_errors", "Commands completed with an error status", loops, st -> st.errors);
+        counter(r, "tensorplane_nvmf_term_reqs", "Connections terminated with a C2HTermReq", loops, st -> st.termReqs);
+        counter(r, "tensorplane_nvmf_r2ts", "R2T PDUs sent", loops, st -> st.r2ts);
+        meters.add(FunctionCounter.builder("tensorplane_nvmf_keep_alive_timeouts", registry, g -> g.keepAliveTimeouts.get())
+                .description("Controllers torn down after a keep-alive timeout").register(r));
+        meters.add(FunctionCounter.builder("tensorplane_nvmf_admin_connects", registry, g -> g.controllersCreated.get())
+                .description("Controllers created by admin-queue Connects").register(r));
+        meters.add(FunctionCounter.builder("tensorplane_nvmf_connects_rejected", registry, g -> g.connectsRejected.get())
+                .description("Connects rejected").register(r));
+        meters.add(Gauge.builder("tensorplane_nvmf_live_controllers", registry, NvmfTarget::liveControllers)
+                .description("Live controllers").register(r));
     }
 
-    private void counter(String name, String help, LoopContexts loops, ToLongFunction<Stats> f) {
-        FunctionCounter.builder(name, loops, l -> l.sum(f)).description(help).register(meters);
+    private void unbindMeters() {
+        for (Meter m : meters) {
+            Metrics.registry().remove(m);
+        }
+        meters.clear();
+        METERED.compareAndSet(this, null);
+    }
+
+    /** This target's own endpoint (the process-wide registry, through the engine's one HTTP server). */
+    private void startMetrics(InetAddress bind, int port) {
+        metricsServer = MetricsServer.start(new InetSocketAddress(bind, port));
+        LOG.info("nvmf: metrics on http://" + bind.getHostAddress() + ":" + metricsServer.port() + "/metrics");
+    }
+
+    private void counter(MeterRegistry r, String name, String help, LoopContexts loops, ToLongFunction<Stats> f) {
+        meters.add(FunctionCounter.builder(name, loops, l -> l.sum(f)).description(help).register(r));
     }
 
     private static double liveControllers(Registry r) {
@@ -387,8 +403,9 @@ public final class NvmfTarget implements AutoCloseable {
     @Override
     public void close() {
         if (metricsServer != null) {
-            metricsServer.stop(0);
+            metricsServer.close();
         }
+        unbindMeters();
         server.close();
         for (BlockDevice d : devices) {
             try {

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The daemon ({@code serve --config}) with README's example file, in the test bed: a bad file fails before
  * anything starts; one device is served through ublk and NVMe/TCP at once (the kernel's NVMe/TCP host) and
- * what is written through one reads back through the other; metrics name the devices; SIGHUP adds a device
- * with a ublk export and a namespace (the host sees it), removes a namespace, refuses a changed spec and a
- * file that does not validate; SIGTERM stops everything in order and ends the trace. One guest.
+ * what is written through one reads back through the other; the metrics endpoint names the devices and counts
+ * the target's commands; SIGHUP adds a device with a ublk export and a namespace (the host sees it), removes a
+ * namespace, refuses a changed spec and a file that does not validate; SIGTERM stops everything in order and ends
+ * the trace. One guest.
  */
 @TestbedTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -105,6 +106,8 @@ class UblkDaemonIT {
                 "python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:9464/metrics\").read().decode())' > /tmp/metrics",
                 "grep -q 'tensorplane_io_ops_total{device=\"disk1\",op=\"write\"' /tmp/metrics",
                 "grep -q 'tensorplane_io_ops_total{device=\"slow\",op=\"read\"' /tmp/metrics",
+                // the target's own counters on the same endpoint: the kernel host's writes above
+                "grep -Eq '^tensorplane_nvmf_writes_total [1-9]' /tmp/metrics",
                 "echo both-ways").replace("$UBLK", ublk), Duration.ofMinutes(3)).out();
         assertTrue(out.endsWith("both-ways"), out);
     }
