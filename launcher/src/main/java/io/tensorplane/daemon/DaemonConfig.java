@@ -280,6 +280,7 @@ public final class DaemonConfig {
             throw new IllegalArgumentException("nvmf.transport: '" + nvmf.transport + "'; expected auto, io_uring, epoll or nio");
         }
         try {
+            nvmf.checkPorts();
             nvmf.pinnedCpus();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("nvmf." + e.getMessage());

@@ -76,6 +76,8 @@ class DaemonConfigTest {
                 error("devices:\n  d: { spec: mem:1G }\nnvmf:\n  subsystems: [ { nqn: nqn.2026-01.x:y, namespaces: [ { device: d } ] } ]\n"));
         assertEquals("nvmf.transport: 'rdma'; expected auto, io_uring, epoll or nio",
                 error("devices:\n  d: { spec: mem:1G }\nnvmf:\n  listen: 127.0.0.1:1\n  transport: rdma\n  subsystems: [ { nqn: nqn.2026-01.x:y, namespaces: [ { device: d } ] } ]\n"));
+        assertEquals("nvmf.metricsPort: 70000 is not a port (0 to 65535; 0: no endpoint)",
+                error("devices:\n  d: { spec: mem:1G }\nnvmf:\n  listen: 127.0.0.1:1\n  metricsPort: 70000\n  subsystems: [ { nqn: nqn.2026-01.x:y, namespaces: [ { device: d } ] } ]\n"));
         String syntax = error("devices:\n  d: { spec: mem:1G\n");
         assertTrue(syntax.matches("devices: while parsing a flow mapping \\(line [0-9]+\\)"), "a syntax error says where: " + syntax);
         assertEquals("devices.d.ublk.queues: Cannot deserialize value of type `int` from String \"two\": not a valid `int` value (line 2)",

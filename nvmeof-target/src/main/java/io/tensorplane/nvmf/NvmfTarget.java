@@ -84,6 +84,7 @@ public final class NvmfTarget implements AutoCloseable {
         if (cfg.subsystems.isEmpty()) {
             throw new IllegalArgumentException("no subsystem configured");
         }
+        cfg.checkPorts();
         TargetOptions o = new TargetOptions();
         o.mdts = cfg.mdts;
         o.pieceSize = cfg.pieceSize;

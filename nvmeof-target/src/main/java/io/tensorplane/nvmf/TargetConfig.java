@@ -100,6 +100,16 @@ public final class TargetConfig {
     }
 
     /** The CPUs to pin one event loop each to; empty: {@link #eventLoops()} unpinned loops. */
+    /** Checks the extra ports; throws naming the field (a port out of range would otherwise fail after listening). */
+    public void checkPorts() {
+        if (discoveryPort < 0 || discoveryPort > 65535) {
+            throw new IllegalArgumentException("discoveryPort: " + discoveryPort + " is not a port (0 to 65535; 0: none)");
+        }
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new IllegalArgumentException("metricsPort: " + metricsPort + " is not a port (0 to 65535; 0: no endpoint)");
+        }
+    }
+
     public int[] pinnedCpus() {
         String c = cpus == null ? "auto" : cpus.trim();
         if (c.equals("none")) {

@@ -120,6 +120,14 @@ class ConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
         assertTrue(e.getMessage().contains("0 (no limit)"), e.getMessage());
         c.mdts = 0;
+        c.metricsPort = 99999; // refused before anything listens, not by the metrics server after it
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertEquals("metricsPort: 99999 is not a port (0 to 65535; 0: no endpoint)", e.getMessage());
+        c.metricsPort = 0;
+        c.discoveryPort = -1;
+        e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
+        assertEquals("discoveryPort: -1 is not a port (0 to 65535; 0: none)", e.getMessage());
+        c.discoveryPort = 0;
         s.namespaces.set(0, new TargetConfig.NamespaceConfig("bogus:1M"));
         e = assertThrows(IllegalArgumentException.class, () -> NvmfTarget.start(c));
         assertTrue(e.getMessage().contains("bogus"), e.getMessage());
