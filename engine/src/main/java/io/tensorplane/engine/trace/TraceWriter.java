@@ -10,8 +10,12 @@ import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,12 +112,31 @@ final class TraceWriter implements Runnable {
         this.thread.setDaemon(true);
     }
 
+    /** What went wrong, in words: the JDK's file exceptions often carry only the path. */
+    static String reason(IOException e) {
+        if (e instanceof FileAlreadyExistsException) {
+            return "a file of that name is in the way (a trace is a directory)";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "cannot create the directory (no such file or directory)";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason().substring(0, 1).toLowerCase(java.util.Locale.ROOT) + f.getReason().substring(1);
+        }
+        return e.getMessage();
+    }
+
     static TraceWriter start(Path dir, String spec, long size, int blockSize, int dataMode) {
         ChronicleQueue queue;
         try {
             Files.createDirectories(dir);
             queue = TraceFormat.open(dir, false);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot write a trace in " + dir + ": " + reason(e), e);
+        } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot write a trace in " + dir + ": " + e.getMessage(), e);
         }
         TraceWriter w = new TraceWriter(dir, queue, spec, size, blockSize, dataMode);

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -298,6 +301,11 @@ class TraceTest {
                 assertThrows(IllegalArgumentException.class, () -> Devices.open("mem:1G,trace=" + fresh + ",trace-data=all")).getMessage());
         assertEquals("option 'trace-data' needs 'trace=DIR' in spec 'mem:1G,trace-data=full'",
                 assertThrows(IllegalArgumentException.class, () -> Devices.open("mem:1G,trace-data=full")).getMessage());
+        // Past those checks (a mkdir that fails where the parent looks writable, as in /proc), the reason in words:
+        // the JDK's exceptions often carry only the path.
+        assertEquals("cannot create the directory (no such file or directory)", TraceWriter.reason(new NoSuchFileException("/proc/x")));
+        assertEquals("operation not permitted", TraceWriter.reason(new FileSystemException("/sys/x", null, "Operation not permitted")));
+        assertEquals("permission denied", TraceWriter.reason(new AccessDeniedException("/x")));
         assertFalse(Files.exists(fresh), "a refused spec creates nothing");
     }
 
