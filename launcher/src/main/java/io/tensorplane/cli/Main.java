@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** The single entry point behind {@code ./tensorplane}: every verb is a picocli subcommand. */
 @Command(name = "tensorplane", mixinStandardHelpOptions = true, version = "tensorplane 0.1.0",
@@ -68,8 +70,12 @@ public final class Main implements Runnable {
         return cl;
     }
 
+    @Spec
+    private CommandSpec spec;
+
+    /** No verb: the usage of the command line this runs in, verbs and all (a new one of this object would have none). */
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 }

@@ -148,8 +148,8 @@ public final class TraceCommand implements Runnable {
     }
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
-            description = {"Replay a trace against a device: each recorded queue's I/O in its order, an I/O only after those",
-                "that completed before it in the recording; IOPS and latencies beside the recorded ones.",
+            description = {"Replay a trace against a device; IOPS and latencies beside the recorded ones.",
+                "Each recorded queue's I/O in its order, an I/O only after those that completed before it in the recording.",
                 "The same trace and spec (seed) give the same operations and emulated latencies on every run (see the digests)."})
     static final class ReplayVerb implements Callable<Integer> {
         @Spec
@@ -242,7 +242,8 @@ public final class TraceCommand implements Runnable {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = {"Write a trace as an fio read_iolog (version 3), to drive fio against a kernel device:",
+            description = {"Write a trace as an fio read_iolog (version 3), to drive fio against a kernel device.",
+                "For example:",
                 "fio --name=replay --read_iolog=FILE --replay_redirect=/dev/nvme0n1 --ioengine=io_uring --direct=1"})
     static final class Export implements Callable<Integer> {
         @Spec

@@ -53,6 +53,28 @@ class MainTest {
     }
 
     @Test
+    void noVerbListsEveryVerbToo() {
+        Run r = run();
+        assertEquals(0, r.code);
+        for (String verb : Main.commandLine().getSubcommands().keySet()) {
+            assertTrue(r.out.contains("  " + verb + " "), "no verb: the usage does not list " + verb + ":\n" + r.out);
+        }
+    }
+
+    /** A verb's first description line is what its parent's command list shows: a whole sentence, not a cut one. */
+    @Test
+    void everyVerbsFirstLineIsASentence() {
+        for (List<String> verb : allVerbs(Main.commandLine(), List.of(), new ArrayList<>())) {
+            CommandLine cl = Main.commandLine();
+            for (String name : verb) {
+                cl = cl.getSubcommands().get(name);
+            }
+            String[] d = cl.getCommandSpec().usageMessage().description();
+            assertTrue(d.length > 0 && d[0].endsWith("."), String.join(" ", verb) + ": " + (d.length > 0 ? d[0] : "no description"));
+        }
+    }
+
+    @Test
     void everyVerbHasHelp() {
         List<List<String>> verbs = allVerbs(Main.commandLine(), List.of(), new ArrayList<>());
         assertTrue(verbs.size() >= 3, "expected at least ublk, nvmf, demo: " + verbs);

@@ -637,8 +637,9 @@ public final class UblkCommand implements Runnable {
     // ------------------------------------------------------------------ upgrade
 
     @Command(name = "upgrade", mixinStandardHelpOptions = true,
-            description = {"Replace a device's server with a new process without unmounting (QUIESCE + user recovery):",
-                "the old server finishes its I/O and lets go, new I/O waits, a new server (this jar) takes over.",
+            description = {"Replace a device's server with a new process without unmounting.",
+                "QUIESCE + user recovery: the old server finishes its I/O and lets go, new I/O waits, a new server (this",
+                "jar) takes over.",
                 "The device must have been added with --recoverable on a kernel with QUIESCE."})
     public static final class Upgrade implements Callable<Integer> {
         @Spec

@@ -18,9 +18,10 @@ import java.util.concurrent.Callable;
 
 /** {@code preflight [--profile NAME] [--json]}: can this machine run the profile, and what will it lack. */
 @Command(name = "preflight", mixinStandardHelpOptions = true,
-        description = {"Check that this machine can run a profile: CPU and LSE atomics, page size and hugepages, kernel and",
-            "what it means for ublk and NVMe/TCP, io_uring (and why not), ublk_drv features, the cgroup's CPUs and memory,",
-            "RLIMIT_MEMLOCK, SNAP, the listen and metrics addresses.",
+        description = {"Check that this machine can run a profile.",
+            "It checks CPU and LSE atomics, page size and hugepages, the kernel and what it means for ublk and NVMe/TCP,",
+            "io_uring (and why not), ublk_drv features, the cgroup's CPUs and memory, RLIMIT_MEMLOCK, SNAP, the listen",
+            "and metrics addresses.",
             "Exit code: 0 the profile can run (warnings allowed), 1 a check failed, 2 unknown profile or bad profile file."})
 public final class PreflightCommand implements Callable<Integer> {
     @Spec
