@@ -223,9 +223,7 @@ public final class DaemonConfig {
         if (metrics == null) {
             metrics = new MetricsConfig();
         }
-        if (metrics.port < 0 || metrics.port > 65535) {
-            throw new IllegalArgumentException("metrics.port: " + metrics.port + " is not a port (0 to 65535; 0: no endpoint)");
-        }
+        TargetConfig.requirePort("metrics.port", metrics.port, "no endpoint");
         Set<Integer> ublkIds = new HashSet<>();
         Set<String> traces = new HashSet<>();
         for (Map.Entry<String, DeviceConfig> e : devices.entrySet()) {

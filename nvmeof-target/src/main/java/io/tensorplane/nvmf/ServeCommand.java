@@ -105,13 +105,6 @@ public final class ServeCommand implements Callable<Integer> {
         return applyOptions(cfg);
     }
 
-    private static int port(String option, int port) {
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException(option + " " + port + ": not a port (0 to 65535; 0: none)");
-        }
-        return port;
-    }
-
     /**
      * This command's options over a configuration read elsewhere (the daemon's {@code nvmf:} section, or the
      * file of {@code --config}): the command line wins.
@@ -130,10 +123,10 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("missing --listen ADDR:PORT (e.g. --listen 127.0.0.1:4420)");
         }
         if (discoveryPort != null) {
-            cfg.discoveryPort = port("--discovery-port", discoveryPort);
+            cfg.discoveryPort = TargetConfig.requirePort("--discovery-port", discoveryPort, "none");
         }
         if (metricsPort != null) {
-            cfg.metricsPort = port("--metrics-port", metricsPort);
+            cfg.metricsPort = TargetConfig.requirePort("--metrics-port", metricsPort, "no endpoint");
         }
         if (threads != null) {
             cfg.threads = threads;

@@ -102,12 +102,19 @@ public final class TargetConfig {
     /** The CPUs to pin one event loop each to; empty: {@link #eventLoops()} unpinned loops. */
     /** Checks the extra ports; throws naming the field (a port out of range would otherwise fail after listening). */
     public void checkPorts() {
-        if (discoveryPort < 0 || discoveryPort > 65535) {
-            throw new IllegalArgumentException("discoveryPort: " + discoveryPort + " is not a port (0 to 65535; 0: none)");
+        requirePort("discoveryPort", discoveryPort, "none");
+        requirePort("metricsPort", metricsPort, "no endpoint");
+    }
+
+    /**
+     * Returns {@code port} if it is one (0 to 65535); otherwise throws naming {@code what} (a field or an option)
+     * and what 0 means there. The one check behind every optional port of the target, the daemon and their CLIs.
+     */
+    public static int requirePort(String what, int port, String zeroMeans) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(what + ": " + port + " is not a port (0 to 65535; 0: " + zeroMeans + ")");
         }
-        if (metricsPort < 0 || metricsPort > 65535) {
-            throw new IllegalArgumentException("metricsPort: " + metricsPort + " is not a port (0 to 65535; 0: no endpoint)");
-        }
+        return port;
     }
 
     public int[] pinnedCpus() {
